@@ -1,0 +1,1 @@
+export const handler = async () => undefined; export const markProcessing = handler; export const finalizeTask = handler;

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+/**
+ * Configuration of the Lambda handlers and the worker, read from the environment ONCE and validated.
+ * The core (src/domain, src/services) never reads process.env: handlers call `loadConfig()` and pass
+ * what is needed to adapters by constructor.
+ */
+const schema = z.object({
+  /** `aws` when deployed, `local` under `npm start` (relaxes URL-safety rules, see README). */
+  OPENVOD_MODE: z.enum(['aws', 'local']).default('aws'),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  APPS_TABLE: z.string().min(1),
+  TASKS_TABLE: z.string().min(1),
+  MEDIA_TABLE: z.string().min(1),
+  MEDIA_BUCKET: z.string().min(1),
+  INTAKE_QUEUE_URL: z.string().min(1),
+  TASK_FLOW_STATE_MACHINE_ARN: z.string().min(1),
+  /** KMS key that encrypts app SecretKeys at rest (AWS). */
+  OPENVOD_KMS_KEY_ID: z.string().optional(),
+  /** Local mode: base64 of a 32-byte key for AES-256-GCM encryption of SecretKeys at rest. */
+  OPENVOD_LOCAL_MASTER_KEY: z.string().optional(),
+  /** Largest accepted API request body, bytes. */
+  OPENVOD_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** Allowed clock skew of signed requests, seconds (Tencent: 300). */
+  OPENVOD_MAX_CLOCK_SKEW_S: z.coerce.number().int().positive().default(300),
+  /** Allow http(s) URLs resolving to loopback (local mode default: true; never on AWS by default). */
+  OPENVOD_ALLOW_LOOPBACK_URLS: z.enum(['true', 'false']).optional(),
+  /** Endpoint overrides: set by the local runtime, unset on AWS. */
+  OPENVOD_DYNAMODB_ENDPOINT: z.string().url().optional(),
+  OPENVOD_S3_ENDPOINT: z.string().url().optional(),
+  OPENVOD_SQS_ENDPOINT: z.string().url().optional(),
+  OPENVOD_SFN_ENDPOINT: z.string().url().optional(),
+  /** Public base URL of the media bucket's objects (CDN or S3 website); default: the S3 endpoint. */
+  OPENVOD_MEDIA_BASE_URL: z.string().url().optional(),
+});
+
+export type Config = Readonly<{
+  mode: 'aws' | 'local';
+  region: string;
+  tables: { apps: string; tasks: string; media: string };
+  mediaBucket: string;
+  intakeQueueUrl: string;
+  taskFlowStateMachineArn: string;
+  kmsKeyId?: string;
+  localMasterKey?: string;
+  maxBodyBytes: number;
+  maxClockSkewSeconds: number;
+  allowLoopbackUrls: boolean;
+  endpoints: { dynamodb?: string; s3?: string; sqs?: string; sfn?: string };
+  mediaBaseUrl?: string;
+}>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`OpenVOD configuration is invalid or incomplete: ${problems}`);
+  }
+  const e = parsed.data;
+  if (!e.OPENVOD_KMS_KEY_ID && !e.OPENVOD_LOCAL_MASTER_KEY) {
+    throw new ConfigError(
+      'OpenVOD configuration is incomplete: set OPENVOD_KMS_KEY_ID (AWS) or OPENVOD_LOCAL_MASTER_KEY (local) to encrypt app secrets at rest',
+    );
+  }
+  return Object.freeze({
+    mode: e.OPENVOD_MODE,
+    region: e.AWS_REGION,
+    tables: { apps: e.APPS_TABLE, tasks: e.TASKS_TABLE, media: e.MEDIA_TABLE },
+    mediaBucket: e.MEDIA_BUCKET,
+    intakeQueueUrl: e.INTAKE_QUEUE_URL,
+    taskFlowStateMachineArn: e.TASK_FLOW_STATE_MACHINE_ARN,
+    kmsKeyId: e.OPENVOD_KMS_KEY_ID,
+    localMasterKey: e.OPENVOD_LOCAL_MASTER_KEY,
+    maxBodyBytes: e.OPENVOD_MAX_BODY_BYTES,
+    maxClockSkewSeconds: e.OPENVOD_MAX_CLOCK_SKEW_S,
+    allowLoopbackUrls: e.OPENVOD_ALLOW_LOOPBACK_URLS
+      ? e.OPENVOD_ALLOW_LOOPBACK_URLS === 'true'
+      : e.OPENVOD_MODE === 'local',
+    endpoints: {
+      dynamodb: e.OPENVOD_DYNAMODB_ENDPOINT,
+      s3: e.OPENVOD_S3_ENDPOINT,
+      sqs: e.OPENVOD_SQS_ENDPOINT,
+      sfn: e.OPENVOD_SFN_ENDPOINT,
+    },
+    mediaBaseUrl: e.OPENVOD_MEDIA_BASE_URL,
+  });
+}
+
+let cached: Config | undefined;
+/** The process-wide configuration, read from process.env on first use. */
+export function loadConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+/** For the local runtime and tests, which set the environment after import. */
+export function resetConfigForTests(): void {
+  cached = undefined;
+}
