@@ -1,1 +1,37 @@
-export const handler = async () => undefined; export const markProcessing = handler; export const finalizeTask = handler;
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { loadConfig } from '../src/config';
+import { logger } from '../src/logger';
+import { makeFlowDeps, makeFlowStarter } from '../src/composition';
+import { scheduleApp } from '../src/services/scheduler';
+
+const config = loadConfig();
+const flow = makeFlowDeps(config);
+const flows = makeFlowStarter(config);
+
+/** Intake queue consumer: each message `{subAppId}` asks to start that app's waiting flows (priority, cap). */
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async (event) => {
+    const byApp = new Map<number, string[]>();
+    const failures: string[] = [];
+    for (const r of event.Records) {
+      try {
+        const id = Number((JSON.parse(r.body) as { subAppId?: unknown }).subAppId);
+        if (!Number.isInteger(id)) throw new Error('no subAppId');
+        byApp.set(id, [...(byApp.get(id) ?? []), r.messageId]);
+      } catch {
+        logger.warn('intake: dropping a malformed message', { messageId: r.messageId });
+      }
+    }
+    for (const [subAppId, ids] of byApp) {
+      try {
+        await scheduleApp({ tasks: flow.tasks, flows, clock: flow.clock, logger }, subAppId, config.maxConcurrentFlowsPerApp);
+      } catch (e) {
+        logger.error('intake: scheduling failed', { subAppId, error: e as Error });
+        failures.push(...ids);
+      }
+    }
+    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  });

@@ -1,1 +1,25 @@
-export const handler = async () => undefined; export const markProcessing = handler; export const finalizeTask = handler;
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { S3Event } from 'aws-lambda';
+import { loadConfig } from '../src/config';
+import { logger } from '../src/logger';
+import { makeWorkerDeps } from '../src/composition';
+import { decodeS3Key, registerUpload } from '../src/services/upload-registration';
+
+const deps = makeWorkerDeps(loadConfig());
+
+/** S3 ObjectCreated under uploads/ → register the media (idempotent: a redelivered event registers once). */
+export const handler = middy<S3Event, void>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async (event) => {
+    for (const r of event.Records) {
+      const key = decodeS3Key(r.s3.object.key);
+      const result = await registerUpload(deps, {
+        bucket: r.s3.bucket.name,
+        key,
+        size: r.s3.object.size,
+        sequencer: r.s3.object.sequencer ?? r.s3.object.versionId ?? r.s3.object.eTag ?? '',
+      });
+      logger.info('upload trigger', { key, ...result });
+    }
+  });

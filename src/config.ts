@@ -12,6 +12,7 @@ const schema = z.object({
   APPS_TABLE: z.string().min(1),
   TASKS_TABLE: z.string().min(1),
   MEDIA_TABLE: z.string().min(1),
+  EVENTS_TABLE: z.string().min(1),
   MEDIA_BUCKET: z.string().min(1),
   INTAKE_QUEUE_URL: z.string().min(1),
   TASK_FLOW_STATE_MACHINE_ARN: z.string().min(1),
@@ -32,12 +33,22 @@ const schema = z.object({
   OPENVOD_SFN_ENDPOINT: z.string().url().optional(),
   /** Public base URL of the media bucket's objects (CDN or S3 website); default: the S3 endpoint. */
   OPENVOD_MEDIA_BASE_URL: z.string().url().optional(),
+  /** Task flows of one app running at once; more wait (WAITING), highest TasksPriority first. */
+  OPENVOD_MAX_CONCURRENT_FLOWS_PER_APP: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Inputs longer than this (seconds) run on the Fargate worker instead of Lambda. */
+  OPENVOD_FARGATE_MIN_DURATION_S: z.coerce.number().min(0).default(600),
+  /** A source URL that sends nothing for this long fails (ms). */
+  OPENVOD_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** One ffmpeg run may last at most this long (s). */
+  OPENVOD_FFMPEG_TIMEOUT_S: z.coerce.number().int().min(1).default(3600),
+  /** Progress of a subtask is written at most this often (ms). */
+  OPENVOD_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(2000),
 });
 
 export type Config = Readonly<{
   mode: 'aws' | 'local';
   region: string;
-  tables: { apps: string; tasks: string; media: string };
+  tables: { apps: string; tasks: string; media: string; events: string };
   mediaBucket: string;
   intakeQueueUrl: string;
   taskFlowStateMachineArn: string;
@@ -47,7 +58,12 @@ export type Config = Readonly<{
   maxClockSkewSeconds: number;
   allowLoopbackUrls: boolean;
   endpoints: { dynamodb?: string; s3?: string; sqs?: string; sfn?: string };
-  mediaBaseUrl?: string;
+  mediaBaseUrl: string;
+  maxConcurrentFlowsPerApp: number;
+  fargateMinDurationSeconds: number;
+  fetchTimeoutMs: number;
+  ffmpegTimeoutMs: number;
+  progressIntervalMs: number;
 }>;
 
 export class ConfigError extends Error {
@@ -69,7 +85,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   return Object.freeze({
     mode: e.OPENVOD_MODE,
     region: e.AWS_REGION,
-    tables: { apps: e.APPS_TABLE, tasks: e.TASKS_TABLE, media: e.MEDIA_TABLE },
+    tables: { apps: e.APPS_TABLE, tasks: e.TASKS_TABLE, media: e.MEDIA_TABLE, events: e.EVENTS_TABLE },
     mediaBucket: e.MEDIA_BUCKET,
     intakeQueueUrl: e.INTAKE_QUEUE_URL,
     taskFlowStateMachineArn: e.TASK_FLOW_STATE_MACHINE_ARN,
@@ -86,7 +102,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       sqs: e.OPENVOD_SQS_ENDPOINT,
       sfn: e.OPENVOD_SFN_ENDPOINT,
     },
-    mediaBaseUrl: e.OPENVOD_MEDIA_BASE_URL,
+    mediaBaseUrl:
+      e.OPENVOD_MEDIA_BASE_URL ??
+      (e.OPENVOD_S3_ENDPOINT
+        ? `${e.OPENVOD_S3_ENDPOINT.replace(/\/$/, '')}/${e.MEDIA_BUCKET}`
+        : `https://${e.MEDIA_BUCKET}.s3.${e.AWS_REGION}.amazonaws.com`),
+    maxConcurrentFlowsPerApp: e.OPENVOD_MAX_CONCURRENT_FLOWS_PER_APP,
+    fargateMinDurationSeconds: e.OPENVOD_FARGATE_MIN_DURATION_S,
+    fetchTimeoutMs: e.OPENVOD_FETCH_TIMEOUT_MS,
+    ffmpegTimeoutMs: e.OPENVOD_FFMPEG_TIMEOUT_S * 1000,
+    progressIntervalMs: e.OPENVOD_PROGRESS_INTERVAL_MS,
   });
 }
 

@@ -32,10 +32,10 @@ export function makeClients(config: Config): AwsClients {
       ...base,
       endpoint: config.endpoints.s3,
       forcePathStyle: Boolean(config.endpoints.s3),
-      // The S3 emulator does not understand the newer flexible-checksum trailers.
-      ...(config.endpoints.s3
-        ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
-        : {}),
+      // Checksums only where S3 requires them: the S3 emulator stores aws-chunked trailers as content, and
+      // presigned PUT URLs would otherwise carry the checksum of an empty body.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
     }),
     sqs: new SQSClient({ ...base, endpoint: config.endpoints.sqs }),
     sfn: new SFNClient({ ...base, endpoint: config.endpoints.sfn }),

@@ -96,10 +96,7 @@ export class DynamoTasksRepository {
       names['#o'] = otherAttr;
       values[':ob'] = iso(other.before);
     }
-    if (range?.before && range.after) {
-      // BETWEEN is inclusive; exclude the upper bound itself.
-      filters.push('#s < :b');
-    }
+    // BETWEEN is inclusive, but stored keys are `<time>#<TaskId>` and sort after `<time>`: `Before` stays exclusive.
     const base: QueryCommandInput = {
       TableName: this.table,
       IndexName: index,

@@ -3,6 +3,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { common, isoDateTime, parseParams } from './validation';
 import { TASK_STATUSES, type TaskSummary } from '../domain/task';
 import type { DynamoTasksRepository } from '../adapters/tasks-repo';
+import { processMedia, type SubmitDeps } from '../services/submit';
+import { describeTaskDetail } from '../services/task-view';
 
 /** What an action handler gets: the caller's app (from its key) and the services. */
 export interface ActionContext {
@@ -12,9 +14,12 @@ export interface ActionContext {
   services: ApiServices;
 }
 
-export interface ApiServices {
+export interface ApiServices extends Omit<SubmitDeps, 'tasks'> {
   tasks: DynamoTasksRepository;
+  taskStore: SubmitDeps['tasks'];
 }
+
+const describeTaskDetailSchema = z.object({ ...common, TaskId: z.string().min(1).max(128) }).strict();
 
 export type ActionHandler = (ctx: ActionContext, params: unknown) => Promise<object>;
 
@@ -52,6 +57,15 @@ export function taskSimpleInfo(t: TaskSummary): object {
 
 /** The implemented actions. Every other action of the VOD API answers UnsupportedOperation. */
 export const ACTIONS: Record<string, ActionHandler> = {
+  ProcessMedia(ctx, raw) {
+    return processMedia({ ...ctx.services, tasks: ctx.services.taskStore }, ctx.subAppId, raw);
+  },
+
+  async DescribeTaskDetail(ctx, raw) {
+    const p = parseParams(describeTaskDetailSchema, raw);
+    return describeTaskDetail({ tasks: ctx.services.taskStore, media: ctx.services.media }, ctx.subAppId, p.TaskId);
+  },
+
   async DescribeTasks(ctx, raw) {
     const p = parseParams(describeTasksSchema, raw);
     const out = await ctx.services.tasks.list({

@@ -15,7 +15,9 @@ export function parseParams<S extends z.ZodTypeAny>(schema: S, params: unknown):
 export function toApiError(error: z.ZodError): ApiError {
   const issue = error.issues[0];
   const path = issue.path.map(String).join('.');
-  const top = String(issue.path[0] ?? '');
+  // The code names the innermost named field (InvalidParameterValue.Definition), the message the full path.
+  const named = issue.path.filter((p) => typeof p === 'string');
+  const top = String(named[named.length - 1] ?? '');
   switch (issue.code) {
     case 'invalid_type':
       if (issue.received === 'undefined') {

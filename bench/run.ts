@@ -1,0 +1,148 @@
+/**
+ * `npm run bench`: a report, not a test. Starts the local system (as `npm start` does) and measures:
+ *  (a) a 60 s 720p input transcoded to preset 100030 through the whole flow vs the same ffmpeg arguments
+ *      run directly on the same machine, in the same run (target ratio ≤ 1.10);
+ *  (b) one flow of 4 subtasks vs the sum and the max of the same subtasks run alone;
+ *  (c) ProcessMedia submission latency at 50 concurrent calls (target p99 < 100 ms locally).
+ * Prints the figures and the machine. BENCH_QUICK=1 shortens the input (for a smoke run).
+ */
+import '../local/polyfills';
+import { execFile } from 'node:child_process';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, createReadStream, statSync } from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import * as tencentcloud from 'tencentcloud-sdk-nodejs-vod';
+import { startLocal } from '../local/runtime';
+import { resolveFfmpeg } from '../src/media/ffmpeg-path';
+import { probeMedia } from '../src/media/probe';
+import { planTranscode } from '../src/media/plans';
+import { runFfmpeg } from '../src/media/run';
+import { PresetCatalog, type TranscodeTemplate } from '../src/media/templates';
+
+const run = promisify(execFile);
+const quick = process.env.BENCH_QUICK === '1';
+const SECONDS = quick ? 10 : 60;
+
+type Client = InstanceType<typeof tencentcloud.vod.v20180717.Client>;
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+
+async function waitFinish(c: Client, taskId: string): Promise<{ begin: number; finish: number; ok: boolean }> {
+  for (;;) {
+    const d = await c.DescribeTaskDetail({ TaskId: taskId });
+    if (d.Status === 'FINISH') {
+      const ok = (d.ProcedureTask?.MediaProcessResultSet ?? []).every((r) =>
+        Object.values(r).some((v) => v && typeof v === 'object' && (v as { Status?: string }).Status === 'SUCCESS'),
+      );
+      return { begin: Date.parse(String(d.BeginProcessTime)), finish: Date.parse(String(d.FinishTime)), ok };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(path.join(tmpdir(), 'openvod-bench-'));
+  const bins = resolveFfmpeg(process.env);
+  process.env.OPENVOD_LOG_LEVEL = 'SILENT';
+  const { stdout: ver } = await run(bins.ffmpeg, ['-hide_banner', '-version']);
+  console.log(`# OpenVOD benchmark — ${new Date().toISOString()}`);
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
+  console.log(`ffmpeg: ${ver.split('\n')[0]} (${bins.source})`);
+
+  const input = path.join(work, 'in720.mp4');
+  await run(bins.ffmpeg, [
+    '-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30:duration=${SECONDS}`,
+    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${SECONDS}`,
+    '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '3000k', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', input,
+  ]);
+  const server = http.createServer((req, res) => {
+    const file = path.join(work, path.basename(req.url ?? ''));
+    try {
+      res.writeHead(200, { 'content-length': statSync(file).size });
+      createReadStream(file).pipe(res);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+
+  const port = 3900 + Math.floor(Math.random() * 50) * 5;
+  const sys = await startLocal({ port, dataDir: path.join(work, 'data') });
+  const c = sys.credentials;
+  const client: Client = new tencentcloud.vod.v20180717.Client({
+    credential: { secretId: c.SecretId, secretKey: c.SecretKey },
+    region: 'ap-guangzhou',
+    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http:' } },
+  });
+  try {
+    // (a) full flow vs direct ffmpeg, same arguments, same machine, same run.
+    const template = (await new PresetCatalog().get('Transcode', 100030, c.SubAppId)) as TranscodeTemplate;
+    const src = await probeMedia(bins.ffprobe, input);
+    const outDir = mkdtempSync(path.join(work, 'direct-'));
+    const plan = planTranscode(template, src, { input, outDir });
+    let t = Date.now();
+    for (const args of plan.runs) await runFfmpeg(bins.ffmpeg, args, { durationSeconds: SECONDS, cwd: outDir });
+    const direct = Date.now() - t;
+    // Register the input first (by Url), so (a) measures processing, not the pull.
+    const reg = await client.ProcessMedia({ Url: `${base}/in720.mp4`, MediaProcessTask: { TranscodeTaskSet: [{ Definition: 875 }] } });
+    const regDetail = await client.DescribeTaskDetail({ TaskId: reg.TaskId! });
+    await waitFinish(client, reg.TaskId!);
+    const fileId = String(regDetail.ProcedureTask?.FileId);
+    t = Date.now();
+    const a = await client.ProcessMedia({ FileId: fileId, MediaProcessTask: { TranscodeTaskSet: [{ Definition: 100030 }] } });
+    const af = await waitFinish(client, a.TaskId!);
+    const flow = Date.now() - t;
+    console.log(`\n(a) ${SECONDS} s 720p → 100030: direct ffmpeg ${(direct / 1000).toFixed(2)} s, full flow (submit → FINISH) ${(flow / 1000).toFixed(2)} s, ratio ${(flow / direct).toFixed(3)} (target ≤ 1.10)${af.ok ? '' : ' — FLOW FAILED'}`);
+
+    // (b) a flow of 4 subtasks vs each alone.
+    const kinds: Array<[string, Record<string, unknown>]> = [
+      ['100010', { TranscodeTaskSet: [{ Definition: 100010 }] }],
+      ['100210', { TranscodeTaskSet: [{ Definition: 100210 }] }],
+      ['snapshot 10', { SampleSnapshotTaskSet: [{ Definition: 10 }] }],
+      ['sprite 10', { ImageSpriteTaskSet: [{ Definition: 10 }] }],
+    ];
+    const alone: number[] = [];
+    for (const [name, task] of kinds) {
+      const s = Date.now();
+      const r = await client.ProcessMedia({ FileId: fileId, MediaProcessTask: task });
+      await waitFinish(client, r.TaskId!);
+      alone.push(Date.now() - s);
+      console.log(`    alone: ${name.padEnd(12)} ${(alone[alone.length - 1] / 1000).toFixed(2)} s`);
+    }
+    const s = Date.now();
+    const all = await client.ProcessMedia({ FileId: fileId, MediaProcessTask: Object.assign({}, ...kinds.map(([, k]) => k)) });
+    await waitFinish(client, all.TaskId!);
+    const together = Date.now() - s;
+    const sum = alone.reduce((x, y) => x + y, 0);
+    console.log(`(b) 4 subtasks in one flow: ${(together / 1000).toFixed(2)} s; sum alone ${(sum / 1000).toFixed(2)} s (ratio ${(together / sum).toFixed(3)}), max alone ${(Math.max(...alone) / 1000).toFixed(2)} s (ratio ${(together / Math.max(...alone)).toFixed(3)}) on ${cpus().length} cores`);
+
+    // (c) submission latency at 50 concurrent calls (warm: one call first).
+    await client.ProcessMedia({ FileId: fileId, MediaProcessTask: { TranscodeTaskSet: [{ Definition: 875 }] } });
+    const lat: number[] = [];
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const t0 = performance.now();
+        await client.ProcessMedia({ FileId: fileId, MediaProcessTask: { TranscodeTaskSet: [{ Definition: 875 }] } });
+        lat.push(performance.now() - t0);
+      }),
+    );
+    console.log(`(c) ProcessMedia × 50 concurrent: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms (target p99 < 100 ms)`);
+  } finally {
+    await sys.stop();
+    server.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

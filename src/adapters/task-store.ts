@@ -1,0 +1,398 @@
+import {
+  BatchWriteCommand,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ApiError, ConflictError } from '../domain/errors';
+import type { Engine, Subtask, SubtaskStatus, Task, TaskStatus } from '../domain/task';
+import { appPartition, taskKey, toSummary } from './tasks-repo';
+
+/**
+ * Writes of the task flow on the tasks table. Every state change is a conditional write, so a flow
+ * finishes exactly once and a subtask ends once, whatever runs twice (retries, redelivery, restarts).
+ *   waiting index `byPriority` (sparse): gsi3pk `WAITING#<SubAppId>`, gsi3sk `<20-priority>#<CreateTime>#<TaskId>`
+ *   slots: pk `SLOTS#<SubAppId>`, sk `#SLOTS`, `running` = flows dispatched and not finished
+ *   dedupe: pk `SESSION#<SubAppId>#<SessionId>`, sk `#SESSION`
+ */
+const subKey = (taskId: string, index: number) => ({ pk: `TASK#${taskId}`, sk: `SUB#${String(index).padStart(4, '0')}` });
+const slotKey = (subAppId: number) => ({ pk: `SLOTS#${subAppId}`, sk: '#SLOTS' });
+export const waitingSortKey = (priority: number, createTime: string, taskId: string) =>
+  `${String(20 - (priority + 10)).padStart(2, '0')}#${createTime}#${taskId}`;
+
+const isConditionFailure = (e: unknown) =>
+  e instanceof ConditionalCheckFailedException || (e as Error)?.name === 'ConditionalCheckFailedException';
+
+export class DynamoTaskStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  /** Stores a new WAITING task and its subtasks; refuses a SessionId seen within its window. */
+  async create(task: Task, subtasks: Subtask[], opts: { expiresAt: number; session?: { id: string; expiresAt: number } }) {
+    // Subtasks first (a transaction holds at most 100 items); orphans of a refused task expire by TTL.
+    for (let i = 0; i < subtasks.length; i += 25) {
+      await this.doc.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [this.table]: subtasks.slice(i, i + 25).map((s) => ({
+              PutRequest: {
+                Item: { ...subKey(task.taskId, s.index), ...s, subAppId: task.subAppId, notifyMode: task.notifyMode, expiresAt: opts.expiresAt },
+              },
+            })),
+          },
+        }),
+      );
+    }
+    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+      {
+        Put: {
+          TableName: this.table,
+          Item: {
+            ...taskKey(task.taskId),
+            ...task,
+            gsi1pk: appPartition(task.subAppId),
+            gsi1sk: `${task.createTime}#${task.taskId}`,
+            gsi3pk: `WAITING#${task.subAppId}`,
+            gsi3sk: waitingSortKey(task.priority, task.createTime, task.taskId),
+            expiresAt: opts.expiresAt,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    ];
+    if (opts.session) {
+      items.push({
+        Put: {
+          TableName: this.table,
+          Item: {
+            pk: `SESSION#${task.subAppId}#${opts.session.id}`,
+            sk: '#SESSION',
+            taskId: task.taskId,
+            expiresAt: opts.session.expiresAt,
+          },
+          // TTL deletes lazily: an expired marker no longer blocks.
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+          ExpressionAttributeValues: { ':now': Math.floor(Date.parse(task.createTime) / 1000) },
+        },
+      });
+    }
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (e) {
+      if (opts.session && e instanceof TransactionCanceledException && e.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed') {
+        const prev = await this.doc.send(
+          new GetCommand({
+            TableName: this.table,
+            Key: { pk: `SESSION#${task.subAppId}#${opts.session.id}`, sk: '#SESSION' },
+            ConsistentRead: true,
+          }),
+        );
+        throw new ApiError(
+          'InvalidParameterValue.SessionId',
+          `SessionId ${opts.session.id} was already used by task ${String(prev.Item?.taskId ?? '(unknown)')}; requests with the same SessionId are refused within the dedupe window.`,
+        );
+      }
+      throw e;
+    }
+  }
+
+  async get(taskId: string): Promise<{ task: Task; subtasks: Subtask[] } | undefined> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `TASK#${taskId}` },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    const head = items.find((i) => i.sk === '#TASK');
+    if (!head) return undefined;
+    const subtasks = items
+      .filter((i) => String(i.sk).startsWith('SUB#'))
+      .map((i) => i as unknown as Subtask)
+      .sort((a, b) => a.index - b.index);
+    return { task: toTask(head), subtasks };
+  }
+
+  async getTask(taskId: string): Promise<Task | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: taskKey(taskId), ConsistentRead: true }));
+    return out.Item ? toTask(out.Item) : undefined;
+  }
+
+  async getSubtask(taskId: string, index: number): Promise<Subtask | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: subKey(taskId, index), ConsistentRead: true }));
+    return out.Item as Subtask | undefined;
+  }
+
+  /** The app's WAITING, not yet dispatched tasks: highest priority first, then oldest first. */
+  async listWaiting(subAppId: number, limit: number): Promise<Array<{ taskId: string; priority: number; createTime: string }>> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'byPriority',
+        KeyConditionExpression: 'gsi3pk = :p',
+        ExpressionAttributeValues: { ':p': `WAITING#${subAppId}` },
+        Limit: limit,
+      }),
+    );
+    // The index projects keys only: gsi3sk is `<20-priority>#<CreateTime>#<TaskId>`.
+    return (out.Items ?? []).map((i) => {
+      const sk = String(i.gsi3sk);
+      const first = sk.indexOf('#');
+      const last = sk.lastIndexOf('#');
+      return { taskId: sk.slice(last + 1), priority: 10 - Number(sk.slice(0, first)), createTime: sk.slice(first + 1, last) };
+    });
+  }
+
+  /** Takes a concurrency slot of the app if fewer than `cap` flows are dispatched. */
+  async acquireSlot(subAppId: number, cap: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: slotKey(subAppId),
+          UpdateExpression: 'ADD running :one',
+          ConditionExpression: 'attribute_not_exists(running) OR running < :cap',
+          ExpressionAttributeValues: { ':one': 1, ':cap': cap },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async releaseSlot(subAppId: number): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: slotKey(subAppId),
+        UpdateExpression: 'ADD running :minus',
+        ConditionExpression: 'running > :zero',
+        ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
+      }),
+    ).catch((e: unknown) => {
+      if (!isConditionFailure(e)) throw e;
+    });
+  }
+
+  async runningFlows(subAppId: number): Promise<number> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: slotKey(subAppId), ConsistentRead: true }));
+    return Number(out.Item?.running ?? 0);
+  }
+
+  /** Removes the task from the waiting index; only the caller that wins starts its flow. */
+  async claimForDispatch(taskId: string, now: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: taskKey(taskId),
+          UpdateExpression: 'REMOVE gsi3pk, gsi3sk SET dispatchTime = :now',
+          ConditionExpression: 'attribute_exists(gsi3pk) AND #s = :waiting',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':now': now, ':waiting': 'WAITING' },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Puts a claimed task back in the waiting index (its flow could not be started). */
+  async unclaim(task: Task): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: taskKey(task.taskId),
+        UpdateExpression: 'SET gsi3pk = :p, gsi3sk = :s REMOVE dispatchTime',
+        ConditionExpression: '#s = :waiting',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':p': `WAITING#${task.subAppId}`,
+          ':s': waitingSortKey(task.priority, task.createTime, task.taskId),
+          ':waiting': 'WAITING',
+        },
+      }),
+    );
+  }
+
+  /** WAITING → PROCESSING. Returns the status the task has afterwards. */
+  async markProcessing(taskId: string, now: string): Promise<TaskStatus> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: taskKey(taskId),
+          UpdateExpression: 'SET #s = :p, beginProcessTime = :now REMOVE gsi3pk, gsi3sk',
+          ConditionExpression: '#s = :w',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':p': 'PROCESSING', ':w': 'WAITING', ':now': now },
+        }),
+      );
+      return 'PROCESSING';
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const t = await this.getTask(taskId);
+      if (!t) throw new ConflictError(`task ${taskId} does not exist`);
+      return t.status;
+    }
+  }
+
+  async setEngines(taskId: string, engines: Array<{ index: number; engine: Engine }>): Promise<void> {
+    for (const e of engines) {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: subKey(taskId, e.index),
+          UpdateExpression: 'SET engine = :e',
+          ExpressionAttributeValues: { ':e': e.engine },
+        }),
+      );
+    }
+  }
+
+  /** WAITING|PROCESSING → PROCESSING (a retry re-enters). Returns false if the subtask already ended. */
+  async startSubtask(taskId: string, index: number, now: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: subKey(taskId, index),
+          UpdateExpression:
+            'SET #s = :p, beginProcessTime = if_not_exists(beginProcessTime, :now), updatedAt = :now ADD attempts :one',
+          ConditionExpression: '#s IN (:w, :p)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':p': 'PROCESSING', ':w': 'WAITING', ':now': now, ':one': 1 },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async setProgress(taskId: string, index: number, progress: number): Promise<void> {
+    await this.doc
+      .send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: subKey(taskId, index),
+          UpdateExpression: 'SET progress = :v',
+          ConditionExpression: '#s = :p AND progress < :v',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':p': 'PROCESSING', ':v': progress },
+        }),
+      )
+      .catch((e: unknown) => {
+        if (!isConditionFailure(e)) throw e;
+      });
+  }
+
+  /** PROCESSING → SUCCESS|FAIL, once. Returns false when the subtask had already ended. */
+  async endSubtask(
+    taskId: string,
+    index: number,
+    end: { status: Extract<SubtaskStatus, 'SUCCESS' | 'FAIL'>; errCode: number; message: string; output?: Record<string, unknown> },
+    now: string,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: subKey(taskId, index),
+          UpdateExpression:
+            'SET #s = :s, errCode = :c, message = :m, finishTime = :now, updatedAt = :now, progress = :prog, beginProcessTime = if_not_exists(beginProcessTime, :now)' +
+            (end.output ? ', #o = :o' : ''),
+          ConditionExpression: '#s IN (:w, :p)',
+          ExpressionAttributeNames: { '#s': 'status', ...(end.output ? { '#o': 'output' } : {}) },
+          ExpressionAttributeValues: {
+            ':s': end.status,
+            ':c': end.errCode,
+            ':m': end.message,
+            ':now': now,
+            ':prog': end.status === 'SUCCESS' ? 100 : 0,
+            ':w': 'WAITING',
+            ':p': 'PROCESSING',
+            ...(end.output ? { ':o': end.output } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  /** PROCESSING → FINISH exactly once, releasing the app's slot in the same transaction. */
+  async finish(task: Task, now: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: taskKey(task.taskId),
+                UpdateExpression: 'SET #s = :f, finishTime = :now, gsi2pk = :p, gsi2sk = :sk REMOVE gsi3pk, gsi3sk',
+                ConditionExpression: '#s IN (:proc, :w)',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: {
+                  ':f': 'FINISH',
+                  ':now': now,
+                  ':p': appPartition(task.subAppId),
+                  ':sk': `${now}#${task.taskId}`,
+                  ':proc': 'PROCESSING',
+                  ':w': 'WAITING',
+                },
+              },
+            },
+            {
+              Update: {
+                TableName: this.table,
+                Key: slotKey(task.subAppId),
+                UpdateExpression: 'ADD running :minus',
+                ExpressionAttributeValues: { ':minus': -1 },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof TransactionCanceledException && e.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+        return false;
+      }
+      throw e;
+    }
+  }
+}
+
+export function toTask(item: Record<string, unknown>): Task {
+  return {
+    ...toSummary(item),
+    priority: Number(item.priority ?? 0),
+    notifyMode: (item.notifyMode as Task['notifyMode']) ?? 'Finish',
+    subtaskCount: Number(item.subtaskCount ?? 0),
+    sourceUrl: item.sourceUrl === undefined ? undefined : String(item.sourceUrl),
+    mediaName: item.mediaName === undefined ? undefined : String(item.mediaName),
+    mediaUrl: item.mediaUrl === undefined ? undefined : String(item.mediaUrl),
+  };
+}
