@@ -15,9 +15,11 @@ export function parseParams<S extends z.ZodTypeAny>(schema: S, params: unknown):
 export function toApiError(error: z.ZodError): ApiError {
   const issue = error.issues[0];
   const path = issue.path.map(String).join('.');
-  // The code names the innermost named field (InvalidParameterValue.Definition), the message the full path.
-  const named = issue.path.filter((p) => typeof p === 'string');
-  const top = String(named[named.length - 1] ?? '');
+  // The code names the field: the top-level one (InvalidParameterValue.Sort), or inside a list of items
+  // the item's field (MediaProcessTask.TranscodeTaskSet.0.Definition → InvalidParameterValue.Definition).
+  // The message gives the full path.
+  const lastIndex = issue.path.map((p) => typeof p === 'number').lastIndexOf(true);
+  const top = String((lastIndex >= 0 ? issue.path[lastIndex + 1] : issue.path[0]) ?? issue.path[0] ?? '');
   switch (issue.code) {
     case 'invalid_type':
       if (issue.received === 'undefined') {
