@@ -9,6 +9,11 @@ export class DynamoMediaRepository {
     private readonly table: string,
   ) {}
 
+  /** The write of a new media, for a transaction of another store. */
+  putRequest(media: Media): { TableName: string; Item: Record<string, unknown> } {
+    return { TableName: this.table, Item: { pk: `MEDIA#${media.fileId}`, ...media } };
+  }
+
   async put(media: Media): Promise<void> {
     await this.doc.send(
       new PutCommand({

@@ -33,16 +33,32 @@ export class DynamoTaskStore {
   ) {}
 
   /** Stores a new WAITING task and its subtasks; refuses a SessionId seen within its window. */
-  async create(task: Task, subtasks: Subtask[], opts: { expiresAt: number; session?: { id: string; expiresAt: number } }) {
-    // Subtasks first (a transaction holds at most 100 items); orphans of a refused task expire by TTL.
-    for (let i = 0; i < subtasks.length; i += 25) {
+  async create(
+    task: Task,
+    subtasks: Subtask[],
+    opts: {
+      expiresAt: number;
+      session?: { id: string; expiresAt: number };
+      /** Another item written in the same transaction (e.g. the new media of a Url submission). */
+      alsoPut?: { TableName: string; Item: Record<string, unknown> };
+    },
+  ) {
+    const subItem = (s: Subtask) => ({
+      ...subKey(task.taskId, s.index),
+      ...s,
+      subAppId: task.subAppId,
+      notifyMode: task.notifyMode,
+      expiresAt: opts.expiresAt,
+    });
+    // One transaction when it fits (at most 100 items): one round trip, all or nothing. A larger flow writes
+    // its subtasks first; the orphans of a refused task expire by TTL.
+    const inline = subtasks.length + 3 <= 100;
+    for (let i = 0; !inline && i < subtasks.length; i += 25) {
       await this.doc.send(
         new BatchWriteCommand({
           RequestItems: {
             [this.table]: subtasks.slice(i, i + 25).map((s) => ({
-              PutRequest: {
-                Item: { ...subKey(task.taskId, s.index), ...s, subAppId: task.subAppId, notifyMode: task.notifyMode, expiresAt: opts.expiresAt },
-              },
+              PutRequest: { Item: subItem(s) },
             })),
           },
         }),
@@ -81,6 +97,8 @@ export class DynamoTaskStore {
         },
       });
     }
+    if (opts.alsoPut) items.push({ Put: { ...opts.alsoPut, ConditionExpression: 'attribute_not_exists(pk)' } });
+    if (inline) for (const sub of subtasks) items.push({ Put: { TableName: this.table, Item: subItem(sub) } });
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (e) {

@@ -204,6 +204,7 @@ export async function processMedia(deps: SubmitDeps, subAppId: number, raw: unkn
   const subtasks = await buildSubtasks(taskId, p.MediaProcessTask as Record<string, unknown[] | undefined>, deps.catalog, subAppId);
 
   let fileId: string;
+  let newMedia: Media | undefined;
   let sourceUrl: string | undefined;
   let mediaName: string | undefined;
   if (p.FileId) {
@@ -238,7 +239,7 @@ export async function processMedia(deps: SubmitDeps, subAppId: number, raw: unkn
       createTime,
       updateTime: createTime,
     };
-    await deps.media.put(media);
+    newMedia = media;
   }
 
   const task: Task = {
@@ -259,6 +260,8 @@ export async function processMedia(deps: SubmitDeps, subAppId: number, raw: unkn
   await deps.tasks.create(task, subtasks, {
     expiresAt: Math.floor(now / 1000) + TASK_RETENTION_SECONDS,
     session: p.SessionId ? { id: p.SessionId, expiresAt: Math.floor(now / 1000) + SESSION_WINDOW_SECONDS } : undefined,
+    // The new media of a Url submission is written in the same transaction: a refused task leaves none.
+    alsoPut: newMedia ? deps.media.putRequest(newMedia) : undefined,
   });
   await deps.intake.kick(subAppId);
   return { TaskId: taskId };

@@ -40,7 +40,8 @@ describe('outputSize', () => {
     ['rotated phone video (display 1080×1920) to 540 short side', [1080, 1920], [0, 540], 'open', [540, 960]],
     ['rotated phone video to a 142×80 sprite tile (open)', [1080, 1920], [142, 80], 'open', [80, 142], true],
   ];
-  test.each(rows)('%s', (_name, [srcWidth, srcHeight], [width, height], ra, [w, h], allowUpscale) => {
+  // (One argument per row: jest treats a callback with more parameters than the row as a `done` test.)
+  test.each(rows.map((r) => ({ r })))('$r.0', ({ r: [, [srcWidth, srcHeight], [width, height], ra, [w, h], allowUpscale] }) => {
     const out = outputSize({ srcWidth, srcHeight, width, height, resolutionAdaptive: ra, allowUpscale });
     expect(out).toEqual({ width: w, height: h });
     expect(out.width % 2).toBe(0);
