@@ -36,7 +36,7 @@ const RULES: Rule[] = [
   {
     test: /moov atom not found/i,
     kind: 'source',
-    message: () => 'the source file is incomplete or truncated (moov atom not found)',
+    message: () => 'the source file is incomplete, truncated or not an MP4/MOV file (moov atom not found)',
   },
   {
     test: /Invalid data found when processing input/i,

@@ -123,11 +123,16 @@ export function fpsValue(fps: number): string {
   return String(Math.round(fps * 1000) / 1000);
 }
 
+/** The rate a source can give: its base rate when variable (a VFR phone clip averaging 29.6 can give 30). */
+export function sourceFps(video: NonNullable<MediaProbe['video']>): number {
+  return Math.max(video.fps, video.maxFps ?? 0);
+}
+
 /** The output frame rate: the template's, never above the source's; 0 = keep the source's timing. */
-export function outputFps(templateFps: number | undefined, sourceFps: number): number {
+export function outputFps(templateFps: number | undefined, srcFps: number): number {
   const t = templateFps && templateFps > 0 ? templateFps : 0;
   if (!t) return 0;
-  return sourceFps > 0 ? Math.min(t, sourceFps) : t;
+  return srcFps > 0 ? Math.min(t, srcFps) : t;
 }
 
 interface ScaleSpec {
@@ -386,8 +391,8 @@ interface VideoEncodeOptions {
   height: number;
   container: string;
   segmentType?: 'ts' | 'fmp4';
-  /** Stream specifier suffix for per-stream options (":v:0"), or "" for all. */
-  spec?: string;
+  /** Output video stream index for per-stream options (`-b:v:0`); undefined = options for every video stream. */
+  stream?: number;
   bitrateCapKbps?: number;
 }
 
@@ -397,16 +402,18 @@ export function videoEncodeArgs(o: VideoEncodeOptions): {
   maxrateKbps: number;
   avgKbps: number;
 } {
-  const s = o.spec ?? '';
+  // `-b:v` / `-maxrate` for every video stream, `-b:v:1` / `-maxrate:v:1` for one.
+  const typed = (name: string) => (o.stream === undefined ? `${name}:v` : `${name}:v:${o.stream}`);
+  const plain = (name: string) => (o.stream === undefined ? name : `${name}:v:${o.stream}`);
   const v = o.video;
-  const args: string[] = [`-c:v${s}`, o.encoder];
+  const args: string[] = [typed('-c'), o.encoder];
   const fps = o.fps > 0 ? o.fps : 25;
-  if (o.encoder === 'libx264') args.push(`-preset${s}`, 'veryfast');
-  if (o.encoder === 'libx265') args.push(`-preset${s}`, 'fast', `-x265-params${s}`, 'log-level=error');
+  if (o.encoder === 'libx264') args.push(plain('-preset'), 'veryfast');
+  if (o.encoder === 'libx265') args.push(plain('-preset'), 'fast', plain('-x265-params'), 'log-level=error');
   if (o.encoder === 'libvpx-vp9')
-    args.push(`-deadline${s}`, 'good', `-cpu-used${s}`, '4', `-row-mt${s}`, '1');
+    args.push(plain('-deadline'), 'good', plain('-cpu-used'), '4', plain('-row-mt'), '1');
   if (o.encoder === 'libaom-av1')
-    args.push(`-cpu-used${s}`, '8', `-row-mt${s}`, '1', '-strict', 'experimental');
+    args.push(plain('-cpu-used'), '8', plain('-row-mt'), '1', '-strict', 'experimental');
 
   let bitrate = v.Bitrate > 0 ? Math.round(v.Bitrate) : 0;
   if (bitrate && o.bitrateCapKbps && o.bitrateCapKbps > 0)
@@ -414,28 +421,35 @@ export function videoEncodeArgs(o: VideoEncodeOptions): {
   let maxrate: number;
   let avg: number;
   if (v.Vcrf && v.Vcrf > 0) {
-    args.push(`-crf${s}`, String(Math.round(v.Vcrf)));
-    if (o.encoder === 'libvpx-vp9' || o.encoder === 'libaom-av1') args.push(`-b:v${s}`, '0');
+    args.push(plain('-crf'), String(Math.round(v.Vcrf)));
+    if (o.encoder === 'libvpx-vp9' || o.encoder === 'libaom-av1') args.push(typed('-b'), '0');
     maxrate = autoMaxrateKbps(o.width, o.height, fps);
     avg = Math.round(maxrate / 2);
   } else if (bitrate > 0) {
     maxrate = Math.round(bitrate * 1.5);
     avg = bitrate;
-    args.push(`-b:v${s}`, `${bitrate}k`, `-maxrate${s}`, `${maxrate}k`, `-bufsize${s}`, `${bitrate * 2}k`);
+    args.push(
+      typed('-b'),
+      `${bitrate}k`,
+      plain('-maxrate'),
+      `${maxrate}k`,
+      plain('-bufsize'),
+      `${bitrate * 2}k`,
+    );
   } else {
     maxrate = autoMaxrateKbps(o.width, o.height, fps);
     avg = Math.round(maxrate / 2);
     if (o.encoder === 'libx264' || o.encoder === 'libx265') {
       args.push(
-        `-crf${s}`,
+        plain('-crf'),
         o.encoder === 'libx264' ? '23' : '28',
-        `-maxrate${s}`,
+        plain('-maxrate'),
         `${maxrate}k`,
-        `-bufsize${s}`,
+        plain('-bufsize'),
         `${maxrate * 2}k`,
       );
     } else {
-      args.push(`-crf${s}`, '32', `-b:v${s}`, '0');
+      args.push(plain('-crf'), '32', typed('-b'), '0');
     }
   }
 
@@ -443,17 +457,17 @@ export function videoEncodeArgs(o: VideoEncodeOptions): {
     v.Gop && v.Gop > 0
       ? Math.max(1, Math.round(v.GopUnit === 'second' ? v.Gop * fps : v.Gop))
       : Math.max(1, Math.round(2 * fps));
-  args.push(`-g${s}`, String(gopFrames));
+  args.push(plain('-g'), String(gopFrames));
   if (v.Bframes !== undefined && v.Bframes >= 0 && (o.encoder === 'libx264' || o.encoder === 'libx265')) {
-    args.push(`-bf${s}`, String(Math.round(v.Bframes)));
+    args.push(plain('-bf'), String(Math.round(v.Bframes)));
   }
   if (o.encoder === 'libx264' && v.VideoProfile && ['baseline', 'main', 'high'].includes(v.VideoProfile)) {
-    args.push(`-profile:v${s ? s.slice(2) : ''}`, v.VideoProfile);
+    args.push(typed('-profile'), v.VideoProfile);
   }
   if (o.encoder === 'libx265' && (o.container === 'mp4' || o.segmentType === 'fmp4')) {
-    args.push(`-tag:v${s ? s.slice(2) : ''}`, v.CodecTag === 'hev1' ? 'hev1' : 'hvc1');
+    args.push(typed('-tag'), v.CodecTag === 'hev1' ? 'hev1' : 'hvc1');
   }
-  args.push(`-pix_fmt${s}`, 'yuv420p');
+  args.push(plain('-pix_fmt'), 'yuv420p');
   return { args, maxrateKbps: maxrate, avgKbps: avg };
 }
 
@@ -461,25 +475,26 @@ interface AudioEncodeOptions {
   audio: AudioTemplateInfo | undefined;
   encoder: string;
   container: string;
-  /** Per-stream specifier (":a:0") or "". */
-  spec?: string;
+  /** Output audio stream index for per-stream options (`-b:a:0`); undefined = every audio stream. */
+  stream?: number;
 }
 
 export function audioEncodeArgs(o: AudioEncodeOptions): string[] {
-  const s = o.spec ?? '';
-  if (o.encoder === 'copy') return [`-c:a${s}`, 'copy'];
+  const typed = (name: string) => (o.stream === undefined ? `${name}:a` : `${name}:a:${o.stream}`);
+  const plain = (name: string) => (o.stream === undefined ? name : `${name}:a:${o.stream}`);
+  if (o.encoder === 'copy') return [typed('-c'), 'copy'];
   const a = o.audio;
-  const args = [`-c:a${s}`, o.encoder];
+  const args = [typed('-c'), o.encoder];
   const bitrate = a && a.Bitrate > 0 ? Math.round(a.Bitrate) : LOSSLESS.has(o.encoder) ? 0 : 128;
-  if (bitrate > 0 && !LOSSLESS.has(o.encoder)) args.push(`-b:a${s}`, `${bitrate}k`);
+  if (bitrate > 0 && !LOSSLESS.has(o.encoder)) args.push(typed('-b'), `${bitrate}k`);
   const rate = o.encoder === 'libopus' ? 48000 : a && a.SampleRate > 0 ? Math.round(a.SampleRate) : 0;
-  if (rate > 0) args.push(`-ar${s}`, String(rate));
+  if (rate > 0) args.push(plain('-ar'), String(rate));
   const channels = a?.AudioChannel ?? 2;
   if (channels > 0) {
     if (channels === 6 && (o.encoder === 'libmp3lame' || CONTAINERS[o.container]?.audioOnly)) {
       throw bad('an audio-only container or MP3 holds at most 2 channels; use AudioChannel 1 or 2');
     }
-    args.push(`-ac${s}`, String(channels));
+    args.push(plain('-ac'), String(channels));
   }
   return args;
 }
@@ -545,7 +560,7 @@ export function planTranscode(t: TranscodeTemplate, src: MediaProbe, io: Transco
     } else {
       if (!spec.videoCodecs.includes(encoder))
         throw bad(`a ${container} output cannot hold ${vt.Codec} video`);
-      const fps = outputFps(vt.Fps, video.fps);
+      const fps = outputFps(vt.Fps, sourceFps(video));
       const scale = scaleFilters(video, {
         width: vt.Width ?? 0,
         height: vt.Height ?? 0,
@@ -893,7 +908,7 @@ export function planAdaptiveStreaming(
   let chosen = disableHigher ? sized.filter((r) => !r.larger) : sized;
   if (chosen.length === 0) chosen = [sized.reduce((a, b) => (b.pixels < a.pixels ? b : a))];
 
-  const fps = outputFps(t.StreamInfos[0].Video.Fps, video.fps) || video.fps || 25;
+  const fps = outputFps(t.StreamInfos[0].Video.Fps, sourceFps(video)) || video.fps || 25;
   const segment = t.SegmentDuration && t.SegmentDuration > 0 ? t.SegmentDuration : 6;
   const segmentType: 'ts' | 'fmp4' = /fmp4|mp4/i.test(t.SegmentType ?? '') ? 'fmp4' : 'ts';
   const sourceVideoKbps = (video.bitrate || src.bitrate) / 1000;
@@ -938,7 +953,7 @@ export function planAdaptiveStreaming(
       height: scale.height,
       container: 'hls',
       segmentType,
-      spec: `:v:${k}`,
+      stream: k,
       bitrateCapKbps: t.DisableHigherVideoBitrate === 1 && sourceVideoKbps > 0 ? sourceVideoKbps : undefined,
     });
     enc.push(...ve.args);
@@ -952,7 +967,7 @@ export function planAdaptiveStreaming(
       const encA = audioEncoder(a?.Codec ?? 'libfdk_aac');
       if (encA !== 'aac' && encA !== 'libmp3lame')
         throw bad(`adaptive streaming audio must be AAC or MP3 (got ${a?.Codec})`);
-      enc.push(...audioEncodeArgs({ audio: a, encoder: encA, container: 'hls', spec: `:a:${audioIndex}` }));
+      enc.push(...audioEncodeArgs({ audio: a, encoder: encA, container: 'hls', stream: audioIndex }));
       audioKbps = a && a.Bitrate > 0 ? a.Bitrate : 128;
       streamMap.push(`v:${k},a:${audioIndex}`);
       audioIndex++;
@@ -1041,7 +1056,8 @@ export function planAnimatedGraphic(
     throw bad(`StartTimeOffset (${start} s) is past the end of the source (${seconds(duration)} s)`);
   }
   const length = (duration > 0 ? Math.min(end, duration) : end) - start;
-  const fps = outputFps(t.Fps > 0 ? Math.min(t.Fps, 30) : Math.min(video.fps || 10, 30), video.fps) || 10;
+  const fps =
+    outputFps(t.Fps > 0 ? Math.min(t.Fps, 30) : Math.min(video.fps || 10, 30), sourceFps(video)) || 10;
   const scale = scaleFilters(video, {
     width: t.Width ?? 0,
     height: t.Height ?? 0,

@@ -23,7 +23,10 @@ export interface MediaProbe {
     /** Size as displayed: after rotation and a non-square sample aspect ratio. */
     displayWidth: number;
     displayHeight: number;
+    /** Average frame rate. */
     fps: number;
+    /** The base (highest) frame rate of a variable-frame-rate stream, when above the average. */
+    maxFps?: number;
     /** bps; 0 when the container does not say. */
     bitrate: number;
     codecTag?: string;
@@ -203,6 +206,8 @@ export function parseFfprobeJson(json: unknown): MediaProbe {
     const turned = rotation === 90 || rotation === 270;
     const avg = parseRate(video.avg_frame_rate);
     const fps = avg > 0 && avg < 1000 ? avg : parseRate(video.r_frame_rate);
+    const base = parseRate(video.r_frame_rate);
+    const maxFps = fps > 0 && base > fps + 0.01 && base <= 240 ? Math.round(base * 1000) / 1000 : undefined;
     const tag = str(video.codec_tag_string);
     probe.video = {
       codec: str(video.codec_name),
@@ -212,6 +217,7 @@ export function parseFfprobeJson(json: unknown): MediaProbe {
       displayWidth: turned ? height : sarWidth,
       displayHeight: turned ? sarWidth : height,
       fps: Number.isFinite(fps) && fps > 0 && fps < 1000 ? Math.round(fps * 1000) / 1000 : 0,
+      ...(maxFps !== undefined ? { maxFps } : {}),
       bitrate: Math.round(streamBitrate(video)),
       ...(tag && !tag.startsWith('[') ? { codecTag: tag } : {}),
       ...(str(video.pix_fmt) ? { pixFmt: str(video.pix_fmt) } : {}),
@@ -290,7 +296,17 @@ export async function probeMedia(
       `the source did not answer within ${Math.round(timeoutMs / 1000)} s`,
     );
   }
-  if (code !== 0) throw toError(diagnose(stderr, { input }));
+  if (code !== 0) {
+    const d = diagnose(stderr, { input });
+    // A URL that accepts the connection and then sends nothing trips ffprobe's own read timeout first.
+    if (d.kind === 'transient' && isUrl(input) && /timed out/i.test(d.message)) {
+      throw new PermanentError(
+        ErrCode.BadSource,
+        `the source did not answer within ${Math.round(timeoutMs / 1000)} s`,
+      );
+    }
+    throw toError(d);
+  }
   let json: unknown;
   try {
     json = JSON.parse(stdout);

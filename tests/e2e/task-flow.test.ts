@@ -340,7 +340,12 @@ test('SessionId: of concurrent requests with the same SessionId exactly one pass
 test('with one flow at a time per app, waiting flows start highest TasksPriority first, then oldest', async () => {
   const app = JSON.parse(await runCli(dataDir, ['app', 'create', '--name', 'prio', '--json'])) as { SecretId: string; SecretKey: string };
   const c = makeClient(app.SecretId, app.SecretKey);
-  const { TaskId: first } = await c.ProcessMedia({ Url: `${mediaBase}/short.mp4`, MediaProcessTask: { TranscodeTaskSet: [{ Definition: 100010 }] } });
+  // A long first flow (the 24.5 s clip) holds the app's only slot while the others are submitted.
+  const { TaskId: first } = await c.ProcessMedia({ Url: `${mediaBase}/real.mp4`, MediaProcessTask: { TranscodeTaskSet: [{ Definition: 100010 }] } });
+  // Let it take the slot before the others arrive.
+  for (let i = 0; i < 100 && (await c.DescribeTaskDetail({ TaskId: first! })).Status === 'WAITING'; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const submit = async (priority: number) =>
     (await c.ProcessMedia({ Url: `${mediaBase}/short.mp4`, TasksPriority: priority, MediaProcessTask: { TranscodeTaskSet: [{ Definition: 875 }] } })).TaskId!;
   const low = await submit(-5);

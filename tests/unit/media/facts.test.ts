@@ -23,7 +23,14 @@ const probe: MediaProbe = {
 };
 
 test('transcodeItemFacts: Tencent MediaTranscodeItem with the displayed size', () => {
-  expect(transcodeItemFacts(probe, { url: 'https://cdn/x/video.mp4', definition: 100030, size: 3_000_001, md5: 'abc' })).toEqual({
+  expect(
+    transcodeItemFacts(probe, {
+      url: 'https://cdn/x/video.mp4',
+      definition: 100030,
+      size: 3_000_001,
+      md5: 'abc',
+    }),
+  ).toEqual({
     Url: 'https://cdn/x/video.mp4',
     Definition: 100030,
     Bitrate: 978_000,
@@ -33,7 +40,9 @@ test('transcodeItemFacts: Tencent MediaTranscodeItem with the displayed size', (
     Duration: 24.523,
     Md5: 'abc',
     Container: 'mp4',
-    VideoStreamSet: [{ Bitrate: 850_000, Height: 1920, Width: 1080, Codec: 'h264', Fps: 30, CodecTag: 'avc1' }],
+    VideoStreamSet: [
+      { Bitrate: 850_000, Height: 1920, Width: 1080, Codec: 'h264', Fps: 30, CodecTag: 'avc1' },
+    ],
     AudioStreamSet: [{ Bitrate: 128_000, SamplingRate: 44100, Codec: 'aac' }],
   });
 });
@@ -47,7 +56,10 @@ test('transcodeItemFacts: an HLS output takes its bitrate from the stored size, 
 
 test('transcodeItemFacts: audio only', () => {
   const { video: _v, ...audioOnly } = probe;
-  const f = transcodeItemFacts({ ...audioOnly, container: 'mp3' }, { url: 'u', definition: 1010, size: 10, md5: 'm' });
+  const f = transcodeItemFacts(
+    { ...audioOnly, container: 'mp3' },
+    { url: 'u', definition: 1010, size: 10, md5: 'm' },
+  );
   expect([f.Width, f.Height, f.VideoStreamSet, f.AudioStreamSet.length]).toEqual([0, 0, [], 1]);
 });
 
@@ -60,7 +72,9 @@ test('metaDataFacts: Tencent MediaMetaData with the stored size and Rotate', () 
     Width: 1920,
     Duration: 24.523,
     Rotate: 90,
-    VideoStreamSet: [{ Bitrate: 850_000, Height: 1080, Width: 1920, Codec: 'h264', Fps: 30, CodecTag: 'avc1' }],
+    VideoStreamSet: [
+      { Bitrate: 850_000, Height: 1080, Width: 1920, Codec: 'h264', Fps: 30, CodecTag: 'avc1' },
+    ],
     AudioStreamSet: [{ Bitrate: 128_000, SamplingRate: 44100, Codec: 'aac' }],
     VideoDuration: 24.5,
     AudioDuration: 24.52,
@@ -68,6 +82,12 @@ test('metaDataFacts: Tencent MediaMetaData with the stored size and Rotate', () 
 });
 
 test('metaDataFacts: stream durations default to the file duration; missing kinds are 0', () => {
-  const m = metaDataFacts({ container: 'mp3', durationSeconds: 3, sizeBytes: 1, bitrate: 8, audio: { codec: 'mp3', sampleRate: 44100, channels: 2, bitrate: 8 } });
+  const m = metaDataFacts({
+    container: 'mp3',
+    durationSeconds: 3,
+    sizeBytes: 1,
+    bitrate: 8,
+    audio: { codec: 'mp3', sampleRate: 44100, channels: 2, bitrate: 8 },
+  });
   expect([m.VideoDuration, m.AudioDuration, m.Rotate, m.Width, m.VideoStreamSet]).toEqual([0, 3, 0, 0, []]);
 });

@@ -40,7 +40,10 @@ describe('resolveFfmpegWith: the lookup order', () => {
     const ffprobe = fake(d.env, 'my-ffprobe');
     fake(d.layer, 'ffmpeg');
     fake(d.layer, 'ffprobe');
-    const r = resolveFfmpegWith({ OPENVOD_FFMPEG_PATH: ffmpeg, OPENVOD_FFPROBE_PATH: ffprobe, PATH: d.layer }, deps(d.layer));
+    const r = resolveFfmpegWith(
+      { OPENVOD_FFMPEG_PATH: ffmpeg, OPENVOD_FFPROBE_PATH: ffprobe, PATH: d.layer },
+      deps(d.layer),
+    );
     expect(r).toEqual({ ffmpeg, ffprobe, source: 'env' });
   });
 
@@ -48,7 +51,11 @@ describe('resolveFfmpegWith: the lookup order', () => {
     const d = dirs();
     const ffmpeg = fake(d.env, 'ffmpeg');
     const ffprobe = fake(d.env, 'ffprobe');
-    expect(resolveFfmpegWith({ OPENVOD_FFMPEG_PATH: ffmpeg }, deps(d.empty))).toEqual({ ffmpeg, ffprobe, source: 'env' });
+    expect(resolveFfmpegWith({ OPENVOD_FFMPEG_PATH: ffmpeg }, deps(d.empty))).toEqual({
+      ffmpeg,
+      ffprobe,
+      source: 'env',
+    });
   });
 
   test('an explicit path that is not an executable is an error, not a fallback', () => {
@@ -56,8 +63,12 @@ describe('resolveFfmpegWith: the lookup order', () => {
     const notExec = fake(d.env, 'ffmpeg', false);
     fake(d.layer, 'ffmpeg');
     fake(d.layer, 'ffprobe');
-    expect(() => resolveFfmpegWith({ OPENVOD_FFMPEG_PATH: notExec }, deps(d.layer))).toThrow(/OPENVOD_FFMPEG_PATH=.* is not an executable file/);
-    expect(() => resolveFfmpegWith({ OPENVOD_FFMPEG_PATH: path.join(d.env, 'missing') }, deps(d.layer))).toThrow(/not an executable/);
+    expect(() => resolveFfmpegWith({ OPENVOD_FFMPEG_PATH: notExec }, deps(d.layer))).toThrow(
+      /OPENVOD_FFMPEG_PATH=.* is not an executable file/,
+    );
+    expect(() =>
+      resolveFfmpegWith({ OPENVOD_FFMPEG_PATH: path.join(d.env, 'missing') }, deps(d.layer)),
+    ).toThrow(/not an executable/);
   });
 
   test('2. the Lambda layer comes before ffmpeg-static, PATH and the npm installer', () => {
@@ -68,7 +79,10 @@ describe('resolveFfmpegWith: the lookup order', () => {
     fake(d.pathA, 'ffprobe');
     const r = resolveFfmpegWith(
       { PATH: d.pathA },
-      deps(d.layer, { 'ffmpeg-static': fake(d.staticPkg, 'ffmpeg'), '@ffmpeg-installer/ffmpeg': { path: fake(d.installer, 'ffmpeg') } }),
+      deps(d.layer, {
+        'ffmpeg-static': fake(d.staticPkg, 'ffmpeg'),
+        '@ffmpeg-installer/ffmpeg': { path: fake(d.installer, 'ffmpeg') },
+      }),
     );
     expect(r).toEqual({ ffmpeg, ffprobe, source: 'layer' });
   });
@@ -86,7 +100,11 @@ describe('resolveFfmpegWith: the lookup order', () => {
     const d = dirs();
     const ffmpeg = fake(d.pathA, 'ffmpeg');
     const ffprobe = fake(d.pathA, 'ffprobe');
-    expect(resolveFfmpegWith({ PATH: d.pathA }, deps(d.empty, { 'ffmpeg-static': null }))).toEqual({ ffmpeg, ffprobe, source: 'path' });
+    expect(resolveFfmpegWith({ PATH: d.pathA }, deps(d.empty, { 'ffmpeg-static': null }))).toEqual({
+      ffmpeg,
+      ffprobe,
+      source: 'path',
+    });
   });
 
   test('4. PATH: the first directory holding an executable wins; non-executables are skipped', () => {
@@ -108,7 +126,10 @@ describe('resolveFfmpegWith: the lookup order', () => {
     const ffprobe = fake(d.installer, 'ffprobe');
     const r = resolveFfmpegWith(
       { PATH: d.empty },
-      deps(d.empty, { '@ffmpeg-installer/ffmpeg': { path: ffmpeg }, '@ffprobe-installer/ffprobe': { path: ffprobe } }),
+      deps(d.empty, {
+        '@ffmpeg-installer/ffmpeg': { path: ffmpeg },
+        '@ffprobe-installer/ffprobe': { path: ffprobe },
+      }),
     );
     expect(r).toEqual({ ffmpeg, ffprobe, source: 'npm-installer' });
   });

@@ -17,7 +17,13 @@ describe('outputSize', () => {
     ['4:3 source to 360p', [640, 480], [0, 360], 'open', [480, 360]],
     ['square counts as landscape', [1000, 1000], [0, 360], 'open', [360, 360]],
     ['21:9 source to 360p', [2560, 1080], [0, 360], 'open', [854, 360]],
-    ['no upscale: small source with a larger preset keeps its size', [320, 192], [0, 720], 'open', [320, 192]],
+    [
+      'no upscale: small source with a larger preset keeps its size',
+      [320, 192],
+      [0, 720],
+      'open',
+      [320, 192],
+    ],
     ['upscale when allowed', [320, 180], [0, 720], 'open', [1280, 720], true],
     // Both 0: the source size, rounded down to even.
     ['0/0 is the source size', [1280, 720], [0, 0], 'open', [1280, 720]],
@@ -41,22 +47,38 @@ describe('outputSize', () => {
     ['rotated phone video to a 142×80 sprite tile (open)', [1080, 1920], [142, 80], 'open', [80, 142], true],
   ];
   // (One argument per row: jest treats a callback with more parameters than the row as a `done` test.)
-  test.each(rows.map((r) => ({ r })))('$r.0', ({ r: [, [srcWidth, srcHeight], [width, height], ra, [w, h], allowUpscale] }) => {
-    const out = outputSize({ srcWidth, srcHeight, width, height, resolutionAdaptive: ra, allowUpscale });
-    expect(out).toEqual({ width: w, height: h });
-    expect(out.width % 2).toBe(0);
-    expect(out.height % 2).toBe(0);
-  });
+  test.each(rows.map((r) => ({ r })))(
+    '$r.0',
+    ({ r: [, [srcWidth, srcHeight], [width, height], ra, [w, h], allowUpscale] }) => {
+      const out = outputSize({ srcWidth, srcHeight, width, height, resolutionAdaptive: ra, allowUpscale });
+      expect(out).toEqual({ width: w, height: h });
+      expect(out.width % 2).toBe(0);
+      expect(out.height % 2).toBe(0);
+    },
+  );
 
   test('an unknown source size answers only an explicit box', () => {
-    expect(outputSize({ srcWidth: 0, srcHeight: 0, width: 640, height: 360, resolutionAdaptive: 'open' })).toEqual({ width: 640, height: 360 });
-    expect(outputSize({ srcWidth: 0, srcHeight: 0, width: 0, height: 360, resolutionAdaptive: 'open' })).toEqual({ width: 0, height: 0 });
+    expect(
+      outputSize({ srcWidth: 0, srcHeight: 0, width: 640, height: 360, resolutionAdaptive: 'open' }),
+    ).toEqual({ width: 640, height: 360 });
+    expect(
+      outputSize({ srcWidth: 0, srcHeight: 0, width: 0, height: 360, resolutionAdaptive: 'open' }),
+    ).toEqual({ width: 0, height: 0 });
   });
 
   test('fitInside keeps the aspect ratio inside a box', () => {
-    expect(fitInside({ width: 640, height: 480 }, { width: 640, height: 360 })).toEqual({ width: 480, height: 360 });
-    expect(fitInside({ width: 1920, height: 800 }, { width: 640, height: 360 })).toEqual({ width: 640, height: 266 });
-    expect(fitInside({ width: 1080, height: 1920 }, { width: 1280, height: 720 })).toEqual({ width: 406, height: 720 });
+    expect(fitInside({ width: 640, height: 480 }, { width: 640, height: 360 })).toEqual({
+      width: 480,
+      height: 360,
+    });
+    expect(fitInside({ width: 1920, height: 800 }, { width: 640, height: 360 })).toEqual({
+      width: 640,
+      height: 266,
+    });
+    expect(fitInside({ width: 1080, height: 1920 }, { width: 1280, height: 720 })).toEqual({
+      width: 406,
+      height: 720,
+    });
   });
 
   test('even', () => {

@@ -6,7 +6,10 @@ const start: ProgressState = { pending: '', ended: false };
 
 describe('parseProgressChunk', () => {
   test('reads out_time_us from a block', () => {
-    const s = parseProgressChunk(start, 'frame=10\nfps=0.0\nout_time_us=400000\nout_time_ms=400000\nout_time=00:00:00.400000\nprogress=continue\n');
+    const s = parseProgressChunk(
+      start,
+      'frame=10\nfps=0.0\nout_time_us=400000\nout_time_ms=400000\nout_time=00:00:00.400000\nprogress=continue\n',
+    );
     expect(s).toEqual({ pending: '', outTimeSeconds: 0.4, ended: false });
   });
 
@@ -23,13 +26,18 @@ describe('parseProgressChunk', () => {
   });
 
   test('out_time as a clock when nothing else', () => {
-    expect(parseProgressChunk(start, 'out_time=01:02:03.500000\nprogress=continue\n').outTimeSeconds).toBe(3723.5);
+    expect(parseProgressChunk(start, 'out_time=01:02:03.500000\nprogress=continue\n').outTimeSeconds).toBe(
+      3723.5,
+    );
   });
 
   test('ignores N/A and negative times before the first frame, and never goes back', () => {
     let s = parseProgressChunk(start, 'out_time_us=N/A\nout_time_ms=N/A\nprogress=continue\n');
     expect(s.outTimeSeconds).toBeUndefined();
-    s = parseProgressChunk(s, 'out_time_us=-23220\nprogress=continue\nout_time_us=3000000\nprogress=continue\n');
+    s = parseProgressChunk(
+      s,
+      'out_time_us=-23220\nprogress=continue\nout_time_us=3000000\nprogress=continue\n',
+    );
     expect(s.outTimeSeconds).toBe(3);
     s = parseProgressChunk(s, 'out_time_us=2000000\nprogress=continue\n');
     expect(s.outTimeSeconds).toBe(3);
@@ -41,17 +49,38 @@ describe('parseProgressChunk', () => {
   });
 
   test('the runner flags', () => {
-    expect(RUNNER_ARGS).toEqual(['-hide_banner', '-nostdin', '-y', '-progress', 'pipe:1', '-nostats', '-loglevel', 'error']);
+    expect(RUNNER_ARGS).toEqual([
+      '-hide_banner',
+      '-nostdin',
+      '-y',
+      '-progress',
+      'pipe:1',
+      '-nostats',
+      '-loglevel',
+      'error',
+    ]);
   });
 });
 
 describe('diagnose (stderr → error)', () => {
   const input = '/tmp/in.mp4';
   test.each([
-    ['/tmp/in.mp4: Invalid data found when processing input', 'source', /not a valid media file \(Invalid data found when processing input\)/],
-    ['[mov,mp4,m4a,3gp,3g2,mj2 @ 0x5] moov atom not found\n/tmp/in.mp4: Invalid data found when processing input', 'source', /truncated \(moov atom not found\)/],
+    [
+      '/tmp/in.mp4: Invalid data found when processing input',
+      'source',
+      /not a valid media file \(Invalid data found when processing input\)/,
+    ],
+    [
+      '[mov,mp4,m4a,3gp,3g2,mj2 @ 0x5] moov atom not found\n/tmp/in.mp4: Invalid data found when processing input',
+      'source',
+      /truncated or not an MP4\/MOV file \(moov atom not found\)/,
+    ],
     ['[h264 @ 0x1] Could not find codec parameters for stream 0', 'source', /cannot be decoded/],
-    ['[https @ 0x1] HTTP error 404 Not Found\nhttps://x/a.mp4: Server returned 404 Not Found', 'source', /^the source URL answered HTTP 404/],
+    [
+      '[https @ 0x1] HTTP error 404 Not Found\nhttps://x/a.mp4: Server returned 404 Not Found',
+      'source',
+      /^the source URL answered HTTP 404/,
+    ],
     ['https://x/a.mp4: Server returned 403 Forbidden (access denied)', 'source', /HTTP 403 \(access denied/],
     ['/tmp/in.mp4: No such file or directory', 'source', /does not exist/],
     ['https://x/a.mp4: Server returned 5XX Server Error reply', 'transient', /HTTP 5xx/],
@@ -63,9 +92,17 @@ describe('diagnose (stderr → error)', () => {
     ['[Parsed_scale_0 @ 0x1] Error initializing filter', 'parameter', /cannot be applied/],
     ['Error initializing complex filters.\nInvalid argument', 'parameter', /cannot be applied/],
     ['/tmp/in.mp4: Invalid argument', 'source', /could not be opened \(Invalid argument\)/],
-    ['[mp4 @ 0x1] Could not find tag for codec vp8 in stream #0, codec not currently supported in container', 'source', /cannot be put into this container/],
+    [
+      '[mp4 @ 0x1] Could not find tag for codec vp8 in stream #0, codec not currently supported in container',
+      'source',
+      /cannot be put into this container/,
+    ],
     ['/tmp/out/video.mp4: No such file or directory', 'internal', /output could not be written/],
-    ['something odd happened\nConversion failed!', 'internal', /processing failed \(something odd happened\)/],
+    [
+      'something odd happened\nConversion failed!',
+      'internal',
+      /processing failed \(something odd happened\)/,
+    ],
   ])('%s → %s', (stderr, kind, message) => {
     const d = diagnose(stderr, { input });
     expect(d.kind).toBe(kind);

@@ -21,17 +21,38 @@ describe('preset templates (Tencent VOD "Preset Parameter Template List")', () =
     { mp4: 100040, hls: 100240, height: 1080, video: 2500, audio: 128 },
     { mp4: 100070, hls: 100270, height: 1440, video: 3000, audio: 160 },
     { mp4: 100080, hls: 100280, height: 2160, video: 6000, audio: 160 },
-  ])('$mp4 (MP4) and $hls (HLS): H.264 25 fps, short side $height, $video kbps; AAC $audio kbps 44.1 kHz stereo', (row) => {
-    for (const [def, container] of [
-      [row.mp4, 'mp4'],
-      [row.hls, 'hls'],
-    ] as const) {
-      const t = transcode(def);
-      expect(t).toMatchObject({ Definition: String(def), Type: 'Preset', Container: container, RemoveVideo: 0, RemoveAudio: 0 });
-      expect(t.VideoTemplate).toMatchObject({ Codec: 'libx264', Fps: 25, Bitrate: row.video, ResolutionAdaptive: 'open', Width: 0, Height: row.height });
-      expect(t.AudioTemplate).toEqual({ Codec: 'libfdk_aac', Bitrate: row.audio, SampleRate: 44100, AudioChannel: 2 });
-    }
-  });
+  ])(
+    '$mp4 (MP4) and $hls (HLS): H.264 25 fps, short side $height, $video kbps; AAC $audio kbps 44.1 kHz stereo',
+    (row) => {
+      for (const [def, container] of [
+        [row.mp4, 'mp4'],
+        [row.hls, 'hls'],
+      ] as const) {
+        const t = transcode(def);
+        expect(t).toMatchObject({
+          Definition: String(def),
+          Type: 'Preset',
+          Container: container,
+          RemoveVideo: 0,
+          RemoveAudio: 0,
+        });
+        expect(t.VideoTemplate).toMatchObject({
+          Codec: 'libx264',
+          Fps: 25,
+          Bitrate: row.video,
+          ResolutionAdaptive: 'open',
+          Width: 0,
+          Height: row.height,
+        });
+        expect(t.AudioTemplate).toEqual({
+          Codec: 'libfdk_aac',
+          Bitrate: row.audio,
+          SampleRate: 44100,
+          AudioChannel: 2,
+        });
+      }
+    },
+  );
 
   test.each([
     { def: 1010, container: 'mp3', codec: 'libmp3lame', kbps: 128 },
@@ -41,12 +62,20 @@ describe('preset templates (Tencent VOD "Preset Parameter Template List")', () =
     { def: 1120, container: 'm4a', codec: 'libfdk_aac', kbps: 96 },
     { def: 1130, container: 'm4a', codec: 'libfdk_aac', kbps: 192 },
     { def: 1140, container: 'm4a', codec: 'libfdk_aac', kbps: 256 },
-  ])('audio preset $def: $container $codec $kbps kbps 44.1 kHz stereo, no video', ({ def, container, codec, kbps }) => {
-    const t = transcode(def);
-    expect(t).toMatchObject({ Container: container, RemoveVideo: 1, RemoveAudio: 0, ContainerType: 'PureAudio' });
-    expect(t.VideoTemplate).toBeUndefined();
-    expect(t.AudioTemplate).toEqual({ Codec: codec, Bitrate: kbps, SampleRate: 44100, AudioChannel: 2 });
-  });
+  ])(
+    'audio preset $def: $container $codec $kbps kbps 44.1 kHz stereo, no video',
+    ({ def, container, codec, kbps }) => {
+      const t = transcode(def);
+      expect(t).toMatchObject({
+        Container: container,
+        RemoveVideo: 1,
+        RemoveAudio: 0,
+        ContainerType: 'PureAudio',
+      });
+      expect(t.VideoTemplate).toBeUndefined();
+      expect(t.AudioTemplate).toEqual({ Codec: codec, Bitrate: kbps, SampleRate: 44100, AudioChannel: 2 });
+    },
+  );
 
   test('remux presets 875 (MP4) and 876 (HLS) copy the streams', () => {
     for (const [def, container] of [
@@ -61,11 +90,23 @@ describe('preset templates (Tencent VOD "Preset Parameter Template List")', () =
   });
 
   test('sample snapshot 10: JPG, source size, every 10 %', () => {
-    expect(presetTemplate('SampleSnapshot', 10)).toMatchObject({ Format: 'jpg', Width: 0, Height: 0, SampleType: 'Percent', SampleInterval: 10, FillType: 'stretch' });
+    expect(presetTemplate('SampleSnapshot', 10)).toMatchObject({
+      Format: 'jpg',
+      Width: 0,
+      Height: 0,
+      SampleType: 'Percent',
+      SampleInterval: 10,
+      FillType: 'stretch',
+    });
   });
 
   test('time-offset snapshot 10 (also what CoverBySnapshot uses): JPG, source size', () => {
-    expect(presetTemplate('SnapshotByTimeOffset', 10)).toMatchObject({ Format: 'jpg', Width: 0, Height: 0, FillType: 'stretch' });
+    expect(presetTemplate('SnapshotByTimeOffset', 10)).toMatchObject({
+      Format: 'jpg',
+      Width: 0,
+      Height: 0,
+      FillType: 'stretch',
+    });
   });
 
   test('image sprite 10: 142×80 tiles, 10×10, every 10 s, JPG', () => {
@@ -97,8 +138,18 @@ describe('preset templates (Tencent VOD "Preset Parameter Template List")', () =
   });
 
   test('animated graphics 20000 (GIF) and 20001 (WEBP): source size, 2 fps', () => {
-    expect(presetTemplate('AnimatedGraphics', 20000)).toMatchObject({ Format: 'gif', Fps: 2, Width: 0, Height: 0 });
-    expect(presetTemplate('AnimatedGraphics', 20001)).toMatchObject({ Format: 'webp', Fps: 2, Width: 0, Height: 0 });
+    expect(presetTemplate('AnimatedGraphics', 20000)).toMatchObject({
+      Format: 'gif',
+      Fps: 2,
+      Width: 0,
+      Height: 0,
+    });
+    expect(presetTemplate('AnimatedGraphics', 20001)).toMatchObject({
+      Format: 'webp',
+      Fps: 2,
+      Width: 0,
+      Height: 0,
+    });
   });
 
   test('every preset is Type Preset, has a name and times, and Definitions are unique per kind and sorted', () => {
