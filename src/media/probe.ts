@@ -104,6 +104,8 @@ const IMAGE_CODECS: Record<string, string> = {
   tiff: 'tiff',
 };
 const WEBM_CODECS = new Set(['vp8', 'vp9', 'av1', 'opus', 'vorbis']);
+/** "Video" that ffmpeg makes out of text files (ANSI art and the like): not media. */
+const TEXT_CODECS = new Set(['ansi', 'bintext', 'xbin', 'idf', 'tty']);
 
 function containerOf(format: Json, video: Json | undefined, audio: Json | undefined): string {
   const name = str(format.format_name).toLowerCase();
@@ -166,6 +168,7 @@ export function parseFfprobeJson(json: unknown): MediaProbe {
     (s) =>
       s.codec_type === 'video' &&
       num(obj(s.disposition).attached_pic) !== 1 &&
+      !TEXT_CODECS.has(str(s.codec_name)) &&
       (num(s.width) > 0 || str(s.codec_name) === 'webp'),
   );
   const audio = streams.find(

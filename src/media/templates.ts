@@ -292,7 +292,7 @@ function videoPreset(r: VideoPresetRow): TranscodeTemplate {
       Gop: 0, // not published; chosen (automatic: 2 s)
     },
     AudioTemplate: { Codec: AAC, Bitrate: r.audioKbps, SampleRate: 44100, AudioChannel: 2 },
-    TEHDConfig: { Type: '', MaxVideoBitrate: 0 },
+    TEHDConfig: { Type: '', MaxVideoBitrate: 0 }, // not published; chosen (top speed codec off)
     ContainerType: 'Video',
     ...(r.container === 'hls' ? { SegmentType: 'ts' } : {}), // not published; chosen (Tencent's default ts)
     CreateTime: PRESET_TIME,
@@ -311,7 +311,7 @@ function audioPreset(definition: number, container: 'm4a' | 'mp3', kbps: number)
     RemoveVideo: 1,
     RemoveAudio: 0,
     AudioTemplate: { Codec: codec, Bitrate: kbps, SampleRate: 44100, AudioChannel: 2 },
-    TEHDConfig: { Type: '', MaxVideoBitrate: 0 },
+    TEHDConfig: { Type: '', MaxVideoBitrate: 0 }, // not published; chosen (top speed codec off)
     ContainerType: 'PureAudio',
     CreateTime: PRESET_TIME,
     UpdateTime: PRESET_TIME,

@@ -13,7 +13,6 @@ import {
   readFileSync,
   readdirSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -247,7 +246,8 @@ describe('transcode', () => {
     expect(files).toEqual(['index.m3u8', 'seg_00000.ts']);
     const playlist = readFileSync(path.join(outDir, 'index.m3u8'), 'utf8');
     expect(playlist).toContain('#EXT-X-ENDLIST');
-    expect(playlist).toContain('seg_00000.ts');
+    expect(playlist.split('\n')).toContain('seg_00000.ts'); // relative, so it plays from wherever it is uploaded
+    expect(playlist).not.toContain(outDir);
     const out = await probeMedia(bins.ffprobe, path.join(outDir, 'index.m3u8'));
     expect(out).toMatchObject({
       container: 'hls',
@@ -508,6 +508,7 @@ describe('adaptive streaming and animated graphics', () => {
       ['1', 320, 180],
     ] as const) {
       expect(master).toContain(`${dir}/index.m3u8`);
+      expect(readFileSync(path.join(outDir, dir, 'index.m3u8'), 'utf8')).not.toContain(outDir);
       const v = await probeMedia(bins.ffprobe, path.join(outDir, dir, 'index.m3u8'));
       expect(v).toMatchObject({
         video: { codec: 'h264', width: w, height: h, fps: 24 },

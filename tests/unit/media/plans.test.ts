@@ -258,7 +258,7 @@ describe('planTranscode', () => {
     expect(only(planTranscode(transcode(100010, { RemoveVideo: 1 }), landscape, io))).toContain('-vn');
     const noAudio = only(planTranscode(transcode(100010, { RemoveAudio: 1 }), landscape, io));
     expect(noAudio).toContain('-an');
-    expect(noAudio.filter((x, i) => x === '-map')).toHaveLength(1);
+    expect(noAudio.filter((x) => x === '-map')).toHaveLength(1);
   });
 
   test('impossible combinations: 40000; a source lacking what is needed: 60000', () => {

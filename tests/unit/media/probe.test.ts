@@ -261,6 +261,14 @@ describe('parseFfprobeJson', () => {
       message: /neither/,
     },
     { name: 'not JSON of ffprobe', json: 'garbage', message: /not a valid media file/ },
+    {
+      name: 'a text file read as ANSI art',
+      json: {
+        streams: [{ codec_type: 'video', codec_name: 'ansi', width: 640, height: 400 }],
+        format: { format_name: 'tty' },
+      },
+      message: /neither/,
+    },
   ])('$name → PermanentError 60000', ({ json, message }) => {
     let err: unknown;
     try {
