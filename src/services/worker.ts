@@ -229,24 +229,39 @@ async function execute(
 
     const files = await listFiles(outDir);
     if (files.length === 0) throw new PermanentError(ErrCode.BadSource, 'processing produced no output; the source may have no usable frames');
-    let total = 0;
-    for (const rel of files) {
-      const { size } = await deps.storage.putFile(`${prefix}/${rel}`, path.join(outDir, rel), contentType(rel));
-      total += size;
-    }
+    const total = (await Promise.all(files.map(async (f) => (await stat(path.join(outDir, f))).size))).reduce((a, b) => a + b, 0);
+    // Uploads (4 at a time) overlap with reading the results back (ffprobe, MD5).
+    const uploads = uploadAll(deps.storage, prefix, outDir, files, 4);
+    uploads.catch(() => undefined);
+    const output = await describeOutput(files, total, prefix, plan, def);
+    await uploads;
+    return output;
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+
+  async function describeOutput(
+    files: string[],
+    total: number,
+    prefix: string,
+    plan: FfmpegPlan,
+    def: number,
+  ): Promise<Record<string, unknown>> {
     const url = (rel: string) => deps.storage.publicUrl(`${prefix}/${rel}`);
     const images = files.filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort(naturalCompare);
-
     switch (sub.kind) {
       case 'Transcode': {
         const main = plan.mainOutput ?? files[0];
-        const probe = await probeMedia(deps.ffprobe, path.join(outDir, main), { timeoutMs: 60_000 });
+        const [probe, md5] = await Promise.all([
+          probeMedia(deps.ffprobe, path.join(outDir, main), { timeoutMs: 60_000 }),
+          md5File(path.join(outDir, main)),
+        ]);
         const singleFile = !/\.m3u8$/i.test(main);
         return transcodeItemFacts(probe, {
           url: url(main),
           definition: def,
           size: singleFile ? (await stat(path.join(outDir, main))).size : total,
-          md5: await md5File(path.join(outDir, main)),
+          md5,
         }) as Record<string, unknown>;
       }
       case 'SampleSnapshot': {
@@ -301,9 +316,17 @@ async function execute(
         };
       }
     }
-  } finally {
-    await rm(outDir, { recursive: true, force: true });
   }
+}
+
+async function uploadAll(storage: ObjectStorage, prefix: string, dir: string, files: string[], parallel: number): Promise<void> {
+  const queue = [...files];
+  const worker = async () => {
+    for (let rel = queue.shift(); rel !== undefined; rel = queue.shift()) {
+      await storage.putFile(`${prefix}/${rel}`, path.join(dir, rel), contentType(rel));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, files.length) }, worker));
 }
 
 const KIND_DIR: Record<SubtaskKind, string> = {
