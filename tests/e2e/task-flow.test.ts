@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as tencentcloud from 'tencentcloud-sdk-nodejs-vod';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePortRange } from '../helpers/ports';
 import { killGroup, readCredentials, runCli, startSystem, stopSystem, type RunningSystem } from '../helpers/local-system';
 
@@ -366,3 +367,36 @@ test('with one flow at a time per app, waiting flows start highest TasksPriority
   const spans = (listed.TaskSet ?? []).map((t) => [Date.parse(String(t.BeginProcessTime)), Date.parse(String(t.FinishTime))]).sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) expect(spans[i][0]).toBeGreaterThanOrEqual(spans[i - 1][1]);
 }, 300_000);
+
+test('an object uploaded under uploads/<SubAppId>/ by a plain S3 client is registered as a media', async () => {
+  const c = readCredentials(dataDir);
+  const s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint: c.S3Endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+  const key = `uploads/${c.SubAppId}/holiday clip é.MP4`;
+  await s3.send(new PutObjectCommand({ Bucket: c.MediaBucket, Key: key, Body: readFileSync(path.join(mediaDir, 'short.mp4')) }));
+  await s3.send(new PutObjectCommand({ Bucket: c.MediaBucket, Key: `uploads/${c.SubAppId}/notes.txt`, Body: 'not a video' }));
+  const find = async (k: string) =>
+    (await ddb.send(new ScanCommand({ TableName: 'openvod-dev-media', FilterExpression: '#k = :k', ExpressionAttributeNames: { '#k': 'key' }, ExpressionAttributeValues: { ':k': k } }))).Items ?? [];
+  let media: Record<string, unknown>[] = [];
+  let text: Record<string, unknown>[] = [];
+  for (let i = 0; i < 100; i++) {
+    media = await find(key);
+    text = await find(`uploads/${c.SubAppId}/notes.txt`);
+    if (media[0]?.status === 'READY' && text[0]?.status === 'FAILED') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(media).toHaveLength(1);
+  expect(media[0]).toMatchObject({ status: 'READY', name: 'holiday clip é', subAppId: c.SubAppId });
+  expect((media[0].metaData as { video?: { width: number } }).video?.width).toBe(320);
+  expect(text[0]).toMatchObject({ status: 'FAILED' });
+  // The registered media is processable by its FileId.
+  const { TaskId } = await client.ProcessMedia({ FileId: String(media[0].fileId), MediaProcessTask: { TranscodeTaskSet: [{ Definition: 875 }] } });
+  const { detail } = await waitFinish(client, TaskId!);
+  expect(results(detail)[0].Status).toBe('SUCCESS');
+  s3.destroy();
+}, 120_000);
