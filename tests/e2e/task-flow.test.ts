@@ -106,6 +106,7 @@ beforeAll(async () => {
   copyFileSync(REAL, path.join(mediaDir, 'real.mp4'));
   await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '4', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', path.join(mediaDir, 'short.mp4')]);
   await ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '3', '-c:a', 'aac', path.join(mediaDir, 'audio.m4a')]);
+  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=220:sample_rate=48000', '-t', '15', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', path.join(mediaDir, 'long720.mp4')]);
   writeFileSync(path.join(mediaDir, 'notes.txt'), 'this is not a video\n'.repeat(100));
   const real = readFileSync(REAL);
   writeFileSync(path.join(mediaDir, 'truncated.mp4'), real.subarray(0, Math.floor(real.length * 0.3)));
@@ -400,3 +401,19 @@ test('an object uploaded under uploads/<SubAppId>/ by a plain S3 client is regis
   expect(results(detail)[0].Status).toBe('SUCCESS');
   s3.destroy();
 }, 120_000);
+
+test('Progress rises while a subtask runs: PROCESSING with 0 < Progress < 100, never going back, then SUCCESS at 100', async () => {
+  const { TaskId } = await client.ProcessMedia({ Url: `${mediaBase}/long720.mp4`, MediaProcessTask: { TranscodeTaskSet: [{ Definition: 100030 }] } });
+  const seen: Array<[string, number]> = [];
+  for (let i = 0; i < 600; i++) {
+    const d = await client.DescribeTaskDetail({ TaskId: TaskId! });
+    const t = d.ProcedureTask?.MediaProcessResultSet?.[0]?.TranscodeTask;
+    if (t) seen.push([String(t.Status), Number(t.Progress)]);
+    if (d.Status === 'FINISH') break;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  const progress = seen.map(([, p]) => p);
+  expect(seen[seen.length - 1]).toEqual(['SUCCESS', 100]);
+  expect(seen.some(([status, p]) => status === 'PROCESSING' && p > 0 && p < 100)).toBe(true);
+  for (let i = 1; i < progress.length; i++) expect(progress[i]).toBeGreaterThanOrEqual(progress[i - 1]);
+}, 180_000);
