@@ -3,17 +3,33 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../src/config';
 import { logger } from '../src/logger';
-import { makeFlowDeps, makeFlowStarter } from '../src/composition';
+import { makeAppsService, makeFlowDeps, makeFlowStarter } from '../src/composition';
 import { scheduleApp } from '../src/services/scheduler';
 
 const config = loadConfig();
 const flow = makeFlowDeps(config);
 const flows = makeFlowStarter(config);
+const apps = makeAppsService(config);
 
-/** Intake queue consumer: each message `{subAppId}` asks to start that app's waiting flows (priority, cap). */
-export const handler = middy<SQSEvent, SQSBatchResponse>()
+const schedule = (subAppId: number) =>
+  scheduleApp({ tasks: flow.tasks, flows, clock: flow.clock, logger }, subAppId, config.maxConcurrentFlowsPerApp);
+
+type IntakeEvent = SQSEvent | { sweep: true };
+
+/**
+ * Intake queue consumer: each message `{subAppId}` asks to start that app's waiting flows (priority, cap).
+ * The scheduled sweep (`{sweep: true}`) does it for every app, so a lost message only delays a task.
+ */
+export const handler = middy<IntakeEvent, SQSBatchResponse | { swept: number }>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event) => {
+    if ('sweep' in event) {
+      const list = await apps.listApps();
+      for (const a of list) {
+        await schedule(a.subAppId).catch((e: unknown) => logger.error('sweep: scheduling failed', { subAppId: a.subAppId, error: e as Error }));
+      }
+      return { swept: list.length };
+    }
     const byApp = new Map<number, string[]>();
     const failures: string[] = [];
     for (const r of event.Records) {
@@ -27,7 +43,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
     }
     for (const [subAppId, ids] of byApp) {
       try {
-        await scheduleApp({ tasks: flow.tasks, flows, clock: flow.clock, logger }, subAppId, config.maxConcurrentFlowsPerApp);
+        await schedule(subAppId);
       } catch (e) {
         logger.error('intake: scheduling failed', { subAppId, error: e as Error });
         failures.push(...ids);

@@ -204,6 +204,18 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
             log,
           });
           stops.push(() => m.stop());
+        } else if (e.type === 'schedule') {
+          // EventBridge schedules: once at start (catches up after a restart), then every period.
+          const fire = () =>
+            void lambdas.invoke(f.name, e.input).catch((err: unknown) => log(`schedule ${f.name}: ${(err as Error).message}`));
+          const first = setTimeout(fire, 1000);
+          const timer = setInterval(fire, e.everyMs);
+          first.unref();
+          timer.unref();
+          stops.push(async () => {
+            clearTimeout(first);
+            clearInterval(timer);
+          });
         } else if (e.type === 's3') {
           s3Rules.push({
             bucket: e.bucketName,

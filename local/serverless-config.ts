@@ -36,7 +36,8 @@ export type FunctionEvent =
       maximumRetryAttempts?: number;
       reportBatchItemFailures: boolean;
     }
-  | { type: 's3'; bucketName: string; event: string; prefix?: string; suffix?: string };
+  | { type: 's3'; bucketName: string; event: string; prefix?: string; suffix?: string }
+  | { type: 'schedule'; everyMs: number; input: unknown };
 
 export interface TableDef {
   logicalId: string;
@@ -239,6 +240,13 @@ function parseEvent(e: Obj, fnName: string): FunctionEvent | undefined {
       maximumRetryAttempts: num(s.maximumRetryAttempts),
       reportBatchItemFailures: s.functionResponseType === 'ReportBatchItemFailures',
     };
+  }
+  if (e.schedule) {
+    const sch = (typeof e.schedule === 'string' ? { rate: e.schedule } : e.schedule) as Obj;
+    const m = /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/.exec(String(sch.rate));
+    if (!m) throw new Error(`function ${fnName}: only rate(N unit) schedules are supported locally`);
+    const unit = m[2].startsWith('minute') ? 60_000 : m[2].startsWith('hour') ? 3_600_000 : 86_400_000;
+    return { type: 'schedule', everyMs: Number(m[1]) * unit, input: sch.input ?? {} };
   }
   if (e.s3) {
     const s = e.s3 as Obj;

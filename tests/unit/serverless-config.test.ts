@@ -220,3 +220,11 @@ describe('loadServiceModel(serverless.yml)', () => {
     expect(prod.environment.TASKS_TABLE).toBe('openvod-prod-tasks');
   });
 });
+
+describe('schedule events', () => {
+  test('the intake sweep is read from serverless.yml as a local timer', () => {
+    const m = loadServiceModel({ root: path.resolve(__dirname, '../..'), endpoints: { sqs: 'http://127.0.0.1:1' } });
+    const intake = m.functions.find((f) => f.name === 'intake')!;
+    expect(intake.events).toContainEqual({ type: 'schedule', everyMs: 60_000, input: { sweep: true } });
+  });
+});
