@@ -34,7 +34,12 @@ export class S3Storage implements ObjectStorage {
       partSize: 8 * 1024 * 1024,
       leavePartsOnError: false,
     });
-    await upload.done();
+    try {
+      await upload.done();
+    } catch (e) {
+      body.destroy(); // do not hold the source's socket open until its timeout
+      throw e;
+    }
     return { size };
   }
 

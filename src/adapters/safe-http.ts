@@ -23,11 +23,45 @@ function inV4(ip: string, cidr: string): boolean {
   return (v4ToInt(ip) & mask) === (v4ToInt(base) & mask);
 }
 
+/** The eight 16-bit groups of an IPv6 address (a trailing dotted IPv4 part included). */
+function ipv6Groups(ip: string): number[] | undefined {
+  let s = ip.toLowerCase().replace(/%.*$/, '');
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (v4) {
+    const n = v4ToInt(v4[1]);
+    s = s.slice(0, -v4[1].length) + `${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+  }
+  const [head, tail] = s.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const fill = s.includes('::') ? 8 - h.length - t.length : 0;
+  const groups = [...h, ...Array<string>(Math.max(0, fill)).fill('0'), ...t].map((g) => parseInt(g, 16));
+  return groups.length === 8 && groups.every((g) => g >= 0 && g <= 0xffff) ? groups : undefined;
+}
+
+/**
+ * The IPv4 address an IPv6 address carries, in any of the forms that reach it: IPv4-mapped (::ffff:a.b.c.d,
+ * also written in hex as ::ffff:7f00:1), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96), 6to4 (2002::/16).
+ */
+function embeddedV4(groups: number[]): string | undefined {
+  const v4 = (hi: number, lo: number) => [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+  const zero = (from: number, to: number) => groups.slice(from, to).every((g) => g === 0);
+  if (zero(0, 5) && groups[5] === 0xffff) return v4(groups[6], groups[7]);
+  if (zero(0, 6) && (groups[6] !== 0 || groups[7] > 1)) return v4(groups[6], groups[7]);
+  if (groups[0] === 0x64 && groups[1] === 0xff9b && zero(2, 6)) return v4(groups[6], groups[7]);
+  if (groups[0] === 0x2002) return v4(groups[1], groups[2]);
+  return undefined;
+}
+
 /** Why an address may not be fetched, or undefined when it is public. */
 export function forbiddenReason(address: string, policy: UrlPolicy): string | undefined {
-  let ip = address.toLowerCase();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
-  if (mapped) ip = mapped[1];
+  let ip = address.toLowerCase().replace(/^\[|\]$/g, '');
+  if (isIP(ip) === 6) {
+    const groups = ipv6Groups(ip);
+    if (!groups) return 'not a valid IPv6 address';
+    const inner = embeddedV4(groups);
+    if (inner) ip = inner;
+  }
   if (isIP(ip) === 4) {
     if (inV4(ip, '127.0.0.0/8')) return policy.allowLoopback ? undefined : 'loopback';
     if (ip === '169.254.169.254') return 'instance metadata';

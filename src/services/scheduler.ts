@@ -20,13 +20,19 @@ export async function scheduleApp(
     let dispatched = false;
     for (const candidate of next) {
       if (!(await deps.tasks.claimForDispatch(candidate.taskId, isoNow(deps.clock)))) continue; // another pass took it
+      const input = { taskId: candidate.taskId, subAppId };
       try {
-        await deps.flows.start(candidate.taskId, { taskId: candidate.taskId, subAppId });
+        await deps.flows.start(candidate.taskId, input);
       } catch (e) {
-        const task = await deps.tasks.getTask(candidate.taskId);
-        if (task) await deps.tasks.unclaim(task);
-        await deps.tasks.releaseSlot(subAppId);
-        throw e;
+        // A timeout may hide an execution that was created: ask once more (the same name answers 'exists')
+        // before giving the slot back, so the slot count cannot drift.
+        const again = await deps.flows.start(candidate.taskId, input).catch(() => undefined);
+        if (!again) {
+          const task = await deps.tasks.getTask(candidate.taskId);
+          if (task) await deps.tasks.unclaim(task);
+          await deps.tasks.releaseSlot(subAppId);
+          throw e;
+        }
       }
       started.push(candidate.taskId);
       dispatched = true;

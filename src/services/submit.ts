@@ -17,6 +17,7 @@ import type { DynamoMediaRepository } from '../adapters/media-repo';
 import { assertFetchable, type UrlPolicy } from '../adapters/safe-http';
 import { common, parseParams } from '../api/validation';
 import { isoNow, type Clock, type IntakeQueue } from './ports';
+import { logger } from '../logger';
 
 /** SessionId dedupe windows (Tencent: 3 days for ProcessMedia). */
 export const SESSION_WINDOW_SECONDS = 3 * 24 * 3600;
@@ -263,7 +264,10 @@ export async function processMedia(deps: SubmitDeps, subAppId: number, raw: unkn
     // The new media of a Url submission is written in the same transaction: a refused task leaves none.
     alsoPut: newMedia ? deps.media.putRequest(newMedia) : undefined,
   });
-  await deps.intake.kick(subAppId);
+  // The task is stored: answer with its TaskId even if the kick fails (the scheduled sweep starts it).
+  await deps.intake.kick(subAppId).catch((e: unknown) =>
+    logger.warn('intake kick failed; the sweep will start the task', { taskId, error: (e as Error).message }),
+  );
   return { TaskId: taskId };
 }
 

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { ErrCode, PermanentError, classify } from '../domain/errors';
+import { ErrCode, PermanentError, TransientError, classify } from '../domain/errors';
 import type { Media } from '../domain/media';
 import type { Subtask, SubtaskKind } from '../domain/task';
 import type { DynamoTaskStore } from '../adapters/task-store';
@@ -66,6 +66,15 @@ export async function ingest(deps: WorkerDeps, ref: FlowRef): Promise<{ ok: bool
   const media = await deps.media.get(task.fileId, ref.subAppId);
   if (!media) return { ok: false };
   if (media.status === 'READY') return { ok: true };
+  if (media.status === 'FAILED') {
+    // A retry after the failure was recorded: make sure every subtask ended, do not pull again.
+    await failAll({ ...deps, intake: { kick: async () => undefined }, fargateMinDurationSeconds: 0 }, {
+      ...ref,
+      errCode: ErrCode.BadSource,
+      message: `the source could not be pulled: ${media.failReason ?? 'unknown reason'}`,
+    });
+    return { ok: false };
+  }
   try {
     if (!media.sourceUrl) throw new PermanentError(ErrCode.BadSource, 'the media has no source to pull');
     const src = await openSafeStream(media.sourceUrl, deps.urlPolicy, { timeoutMs: deps.fetchTimeoutMs });
@@ -76,7 +85,8 @@ export async function ingest(deps: WorkerDeps, ref: FlowRef): Promise<{ ok: bool
     return { ok: true };
   } catch (e) {
     const c = classify(e);
-    if (c.transient) throw e;
+    // Named so the state machine's Retry (ErrorEquals TransientError) matches whatever raised it.
+    if (c.transient) throw e instanceof TransientError ? e : new TransientError(c.message);
     await deps.media.markFailed(media.fileId, c.message, isoNow(deps.clock));
     await failAll({ ...deps, intake: { kick: async () => undefined }, fargateMinDurationSeconds: 0 }, {
       ...ref,
@@ -109,7 +119,7 @@ export async function runSubtask(deps: WorkerDeps, ref: FlowRef & { index: numbe
     const c = classify(e);
     if (c.transient) {
       log.warn('subtask failed, will retry', { error: c.message });
-      throw e;
+      throw e instanceof TransientError ? e : new TransientError(c.message);
     }
     log.info('subtask failed', { errCode: c.errCode, error: c.message, ms: Date.now() - started });
     await deps.tasks.endSubtask(ref.taskId, ref.index, { status: 'FAIL', errCode: c.errCode, message: c.message }, isoNow(deps.clock));
