@@ -18,7 +18,10 @@ import { appPartition, taskKey, toSummary } from './tasks-repo';
  *   slots: pk `SLOTS#<SubAppId>`, sk `#SLOTS`, `running` = flows dispatched and not finished
  *   dedupe: pk `SESSION#<SubAppId>#<SessionId>`, sk `#SESSION`
  */
-const subKey = (taskId: string, index: number) => ({ pk: `TASK#${taskId}`, sk: `SUB#${String(index).padStart(4, '0')}` });
+const subKey = (taskId: string, index: number) => ({
+  pk: `TASK#${taskId}`,
+  sk: `SUB#${String(index).padStart(4, '0')}`,
+});
 const slotKey = (subAppId: number) => ({ pk: `SLOTS#${subAppId}`, sk: '#SLOTS' });
 export const waitingSortKey = (priority: number, createTime: string, taskId: string) =>
   `${String(20 - (priority + 10)).padStart(2, '0')}#${createTime}#${taskId}`;
@@ -97,12 +100,18 @@ export class DynamoTaskStore {
         },
       });
     }
-    if (opts.alsoPut) items.push({ Put: { ...opts.alsoPut, ConditionExpression: 'attribute_not_exists(pk)' } });
-    if (inline) for (const sub of subtasks) items.push({ Put: { TableName: this.table, Item: subItem(sub) } });
+    if (opts.alsoPut)
+      items.push({ Put: { ...opts.alsoPut, ConditionExpression: 'attribute_not_exists(pk)' } });
+    if (inline)
+      for (const sub of subtasks) items.push({ Put: { TableName: this.table, Item: subItem(sub) } });
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (e) {
-      if (opts.session && e instanceof TransactionCanceledException && e.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed') {
+      if (
+        opts.session &&
+        e instanceof TransactionCanceledException &&
+        e.CancellationReasons?.[1]?.Code === 'ConditionalCheckFailed'
+      ) {
         const prev = await this.doc.send(
           new GetCommand({
             TableName: this.table,
@@ -145,17 +154,24 @@ export class DynamoTaskStore {
   }
 
   async getTask(taskId: string): Promise<Task | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: taskKey(taskId), ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: taskKey(taskId), ConsistentRead: true }),
+    );
     return out.Item ? toTask(out.Item) : undefined;
   }
 
   async getSubtask(taskId: string, index: number): Promise<Subtask | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: subKey(taskId, index), ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: subKey(taskId, index), ConsistentRead: true }),
+    );
     return out.Item as Subtask | undefined;
   }
 
   /** The app's WAITING, not yet dispatched tasks: highest priority first, then oldest first. */
-  async listWaiting(subAppId: number, limit: number): Promise<Array<{ taskId: string; priority: number; createTime: string }>> {
+  async listWaiting(
+    subAppId: number,
+    limit: number,
+  ): Promise<Array<{ taskId: string; priority: number; createTime: string }>> {
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.table,
@@ -170,7 +186,11 @@ export class DynamoTaskStore {
       const sk = String(i.gsi3sk);
       const first = sk.indexOf('#');
       const last = sk.lastIndexOf('#');
-      return { taskId: sk.slice(last + 1), priority: 10 - Number(sk.slice(0, first)), createTime: sk.slice(first + 1, last) };
+      return {
+        taskId: sk.slice(last + 1),
+        priority: 10 - Number(sk.slice(0, first)),
+        createTime: sk.slice(first + 1, last),
+      };
     });
   }
 
@@ -194,21 +214,25 @@ export class DynamoTaskStore {
   }
 
   async releaseSlot(subAppId: number): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: slotKey(subAppId),
-        UpdateExpression: 'ADD running :minus',
-        ConditionExpression: 'running > :zero',
-        ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
-      }),
-    ).catch((e: unknown) => {
-      if (!isConditionFailure(e)) throw e;
-    });
+    await this.doc
+      .send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: slotKey(subAppId),
+          UpdateExpression: 'ADD running :minus',
+          ConditionExpression: 'running > :zero',
+          ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
+        }),
+      )
+      .catch((e: unknown) => {
+        if (!isConditionFailure(e)) throw e;
+      });
   }
 
   async runningFlows(subAppId: number): Promise<number> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: slotKey(subAppId), ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: slotKey(subAppId), ConsistentRead: true }),
+    );
     return Number(out.Item?.running ?? 0);
   }
 
@@ -285,37 +309,56 @@ export class DynamoTaskStore {
     }
   }
 
-  /** WAITING|PROCESSING → PROCESSING (a retry re-enters). Returns false if the subtask already ended. */
-  async startSubtask(taskId: string, index: number, now: string): Promise<boolean> {
+  /**
+   * WAITING|PROCESSING → PROCESSING (a retry re-enters) under a new attempt id: only the latest attempt may
+   * then report progress or a result, so an older attempt still running cannot overwrite it. Returns the
+   * attempt id, or undefined if the subtask already ended.
+   */
+  async startSubtask(
+    taskId: string,
+    index: number,
+    now: string,
+    attemptId: string,
+  ): Promise<string | undefined> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: subKey(taskId, index),
           UpdateExpression:
-            'SET #s = :p, beginProcessTime = if_not_exists(beginProcessTime, :now), updatedAt = :now ADD attempts :one',
+            'SET #s = :p, beginProcessTime = if_not_exists(beginProcessTime, :now), updatedAt = :now, attemptId = :a ADD attempts :one',
           ConditionExpression: '#s IN (:w, :p)',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':p': 'PROCESSING', ':w': 'WAITING', ':now': now, ':one': 1 },
+          ExpressionAttributeValues: {
+            ':p': 'PROCESSING',
+            ':w': 'WAITING',
+            ':now': now,
+            ':one': 1,
+            ':a': attemptId,
+          },
         }),
       );
-      return true;
+      return attemptId;
     } catch (e) {
-      if (isConditionFailure(e)) return false;
+      if (isConditionFailure(e)) return undefined;
       throw e;
     }
   }
 
-  async setProgress(taskId: string, index: number, progress: number): Promise<void> {
+  async setProgress(taskId: string, index: number, progress: number, attemptId?: string): Promise<void> {
     await this.doc
       .send(
         new UpdateCommand({
           TableName: this.table,
           Key: subKey(taskId, index),
           UpdateExpression: 'SET progress = :v',
-          ConditionExpression: '#s = :p AND progress < :v',
+          ConditionExpression: '#s = :p AND progress < :v' + (attemptId ? ' AND attemptId = :a' : ''),
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':p': 'PROCESSING', ':v': progress },
+          ExpressionAttributeValues: {
+            ':p': 'PROCESSING',
+            ':v': progress,
+            ...(attemptId ? { ':a': attemptId } : {}),
+          },
         }),
       )
       .catch((e: unknown) => {
@@ -323,12 +366,21 @@ export class DynamoTaskStore {
       });
   }
 
-  /** PROCESSING → SUCCESS|FAIL, once. Returns false when the subtask had already ended. */
+  /**
+   * PROCESSING → SUCCESS|FAIL, once. With an attempt id, only that (latest) attempt may end it; without one
+   * (a failure recorded by the flow) it ends whatever runs. Returns false when it did not end it.
+   */
   async endSubtask(
     taskId: string,
     index: number,
-    end: { status: Extract<SubtaskStatus, 'SUCCESS' | 'FAIL'>; errCode: number; message: string; output?: Record<string, unknown> },
+    end: {
+      status: Extract<SubtaskStatus, 'SUCCESS' | 'FAIL'>;
+      errCode: number;
+      message: string;
+      output?: Record<string, unknown>;
+    },
     now: string,
+    attemptId?: string,
   ): Promise<boolean> {
     try {
       await this.doc.send(
@@ -338,9 +390,10 @@ export class DynamoTaskStore {
           UpdateExpression:
             'SET #s = :s, errCode = :c, message = :m, finishTime = :now, updatedAt = :now, progress = :prog, beginProcessTime = if_not_exists(beginProcessTime, :now)' +
             (end.output ? ', #o = :o' : ''),
-          ConditionExpression: '#s IN (:w, :p)',
+          ConditionExpression: '#s IN (:w, :p)' + (attemptId ? ' AND attemptId = :a' : ''),
           ExpressionAttributeNames: { '#s': 'status', ...(end.output ? { '#o': 'output' } : {}) },
           ExpressionAttributeValues: {
+            ...(attemptId ? { ':a': attemptId } : {}),
             ':s': end.status,
             ':c': end.errCode,
             ':m': end.message,
@@ -369,7 +422,8 @@ export class DynamoTaskStore {
               Update: {
                 TableName: this.table,
                 Key: taskKey(task.taskId),
-                UpdateExpression: 'SET #s = :f, finishTime = :now, gsi2pk = :p, gsi2sk = :sk REMOVE gsi3pk, gsi3sk',
+                UpdateExpression:
+                  'SET #s = :f, finishTime = :now, gsi2pk = :p, gsi2sk = :sk REMOVE gsi3pk, gsi3sk',
                 ConditionExpression: '#s IN (:proc, :w)',
                 ExpressionAttributeNames: { '#s': 'status' },
                 ExpressionAttributeValues: {
@@ -395,7 +449,10 @@ export class DynamoTaskStore {
       );
       return true;
     } catch (e) {
-      if (e instanceof TransactionCanceledException && e.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+      if (
+        e instanceof TransactionCanceledException &&
+        e.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+      ) {
         return false;
       }
       throw e;

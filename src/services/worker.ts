@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -68,11 +68,14 @@ export async function ingest(deps: WorkerDeps, ref: FlowRef): Promise<{ ok: bool
   if (media.status === 'READY') return { ok: true };
   if (media.status === 'FAILED') {
     // A retry after the failure was recorded: make sure every subtask ended, do not pull again.
-    await failAll({ ...deps, intake: { kick: async () => undefined }, fargateMinDurationSeconds: 0 }, {
-      ...ref,
-      errCode: ErrCode.BadSource,
-      message: `the source could not be pulled: ${media.failReason ?? 'unknown reason'}`,
-    });
+    await failAll(
+      { ...deps, intake: { kick: async () => undefined }, fargateMinDurationSeconds: 0 },
+      {
+        ...ref,
+        errCode: ErrCode.BadSource,
+        message: `the source could not be pulled: ${media.failReason ?? 'unknown reason'}`,
+      },
+    );
     return { ok: false };
   }
   try {
@@ -88,33 +91,56 @@ export async function ingest(deps: WorkerDeps, ref: FlowRef): Promise<{ ok: bool
     // Named so the state machine's Retry (ErrorEquals TransientError) matches whatever raised it.
     if (c.transient) throw e instanceof TransientError ? e : new TransientError(c.message);
     await deps.media.markFailed(media.fileId, c.message, isoNow(deps.clock));
-    await failAll({ ...deps, intake: { kick: async () => undefined }, fargateMinDurationSeconds: 0 }, {
-      ...ref,
-      errCode: c.errCode,
-      message: `the source could not be pulled: ${c.message}`,
-    });
+    await failAll(
+      { ...deps, intake: { kick: async () => undefined }, fargateMinDurationSeconds: 0 },
+      {
+        ...ref,
+        errCode: c.errCode,
+        message: `the source could not be pulled: ${c.message}`,
+      },
+    );
     return { ok: false };
   }
 }
 
 /** Runs one subtask. Permanent failures are recorded as FAIL here; transient ones are thrown for Retry. */
-export async function runSubtask(deps: WorkerDeps, ref: FlowRef & { index: number }): Promise<{ status: string }> {
-  const [task, sub] = await Promise.all([deps.tasks.getTask(ref.taskId), deps.tasks.getSubtask(ref.taskId, ref.index)]);
+export async function runSubtask(
+  deps: WorkerDeps,
+  ref: FlowRef & { index: number },
+): Promise<{ status: string }> {
+  const [task, sub] = await Promise.all([
+    deps.tasks.getTask(ref.taskId),
+    deps.tasks.getSubtask(ref.taskId, ref.index),
+  ]);
   if (!task || !sub || task.subAppId !== ref.subAppId) return { status: 'MISSING' };
-  if (!(await deps.tasks.startSubtask(ref.taskId, ref.index, isoNow(deps.clock)))) return { status: sub.status };
-  const log = deps.logger.createChild({ persistentKeys: { taskId: ref.taskId, subtask: ref.index, kind: sub.kind } });
+  const attempt = await deps.tasks.startSubtask(ref.taskId, ref.index, isoNow(deps.clock), randomUUID());
+  if (!attempt) return { status: sub.status };
+  const log = deps.logger.createChild({
+    persistentKeys: { taskId: ref.taskId, subtask: ref.index, kind: sub.kind },
+  });
   const started = Date.now();
   try {
     const media = task.fileId ? await deps.media.get(task.fileId, task.subAppId) : undefined;
     if (!media || media.status !== 'READY' || !media.metaData) {
-      throw new PermanentError(ErrCode.BadSource, `the source media is not available (${media?.failReason ?? media?.status ?? 'missing'})`);
+      throw new PermanentError(
+        ErrCode.BadSource,
+        `the source media is not available (${media?.failReason ?? media?.status ?? 'missing'})`,
+      );
     }
     const output = await execute(deps, sub, media, media.metaData, (p) =>
-      deps.tasks.setProgress(ref.taskId, ref.index, p),
+      deps.tasks.setProgress(ref.taskId, ref.index, p, attempt),
     );
-    await deps.tasks.endSubtask(ref.taskId, ref.index, { status: 'SUCCESS', errCode: 0, message: 'SUCCESS', output }, isoNow(deps.clock));
-    log.info('subtask succeeded', { ms: Date.now() - started });
-    return { status: 'SUCCESS' };
+    const recorded = await deps.tasks.endSubtask(
+      ref.taskId,
+      ref.index,
+      { status: 'SUCCESS', errCode: 0, message: 'SUCCESS', output },
+      isoNow(deps.clock),
+      attempt,
+    );
+    log.info(recorded ? 'subtask succeeded' : 'subtask result not recorded: a newer attempt owns it', {
+      ms: Date.now() - started,
+    });
+    return { status: recorded ? 'SUCCESS' : 'SUPERSEDED' };
   } catch (e) {
     const c = classify(e);
     if (c.transient) {
@@ -122,7 +148,13 @@ export async function runSubtask(deps: WorkerDeps, ref: FlowRef & { index: numbe
       throw e instanceof TransientError ? e : new TransientError(c.message);
     }
     log.info('subtask failed', { errCode: c.errCode, error: c.message, ms: Date.now() - started });
-    await deps.tasks.endSubtask(ref.taskId, ref.index, { status: 'FAIL', errCode: c.errCode, message: c.message }, isoNow(deps.clock));
+    await deps.tasks.endSubtask(
+      ref.taskId,
+      ref.index,
+      { status: 'FAIL', errCode: c.errCode, message: c.message },
+      isoNow(deps.clock),
+      attempt,
+    );
     return { status: 'FAIL' };
   }
 }
@@ -134,7 +166,10 @@ export async function recordFailure(
 ): Promise<{ recorded: boolean }> {
   let detail = ref.error?.Error ?? 'unknown error';
   try {
-    const cause = JSON.parse(ref.error?.Cause ?? '{}') as { errorMessage?: string; Containers?: Array<{ Reason?: string }> };
+    const cause = JSON.parse(ref.error?.Cause ?? '{}') as {
+      errorMessage?: string;
+      Containers?: Array<{ Reason?: string }>;
+    };
     detail = cause.errorMessage ?? cause.Containers?.[0]?.Reason ?? detail;
   } catch {
     if (ref.error?.Cause) detail = ref.error.Cause.slice(0, 500);
@@ -173,7 +208,12 @@ async function execute(
       case 'Transcode': {
         const start = Number(sub.input.StartTimeOffset ?? 0) || undefined;
         const end = Number(sub.input.EndTimeOffset ?? 0) || undefined;
-        plan = planTranscode(sub.template as unknown as TranscodeTemplate, src, { input, outDir, startTimeOffset: start, endTimeOffset: end });
+        plan = planTranscode(sub.template as unknown as TranscodeTemplate, src, {
+          input,
+          outDir,
+          startTimeOffset: start,
+          endTimeOffset: end,
+        });
         expected = Math.max(0, Math.min(end ?? duration, duration) - (start ?? 0));
         break;
       }
@@ -199,12 +239,20 @@ async function execute(
         });
         break;
       case 'AdaptiveDynamicStreaming':
-        plan = planAdaptiveStreaming(sub.template as unknown as AdaptiveDynamicStreamingTemplate, src, { input, outDir });
+        plan = planAdaptiveStreaming(sub.template as unknown as AdaptiveDynamicStreamingTemplate, src, {
+          input,
+          outDir,
+        });
         break;
       case 'AnimatedGraphics': {
         const start = Number(sub.input.StartTimeOffset ?? 0);
         const end = Number(sub.input.EndTimeOffset ?? 0);
-        plan = planAnimatedGraphic(sub.template as unknown as AnimatedGraphicsTemplate, src, { input, outDir, startTimeOffset: start, endTimeOffset: end });
+        plan = planAnimatedGraphic(sub.template as unknown as AnimatedGraphicsTemplate, src, {
+          input,
+          outDir,
+          startTimeOffset: start,
+          endTimeOffset: end,
+        });
         expected = Math.max(0, Math.min(end, duration) - start);
         break;
       }
@@ -238,8 +286,15 @@ async function execute(
     }
 
     const files = await listFiles(outDir);
-    if (files.length === 0) throw new PermanentError(ErrCode.BadSource, 'processing produced no output; the source may have no usable frames');
-    const total = (await Promise.all(files.map(async (f) => (await stat(path.join(outDir, f))).size))).reduce((a, b) => a + b, 0);
+    if (files.length === 0)
+      throw new PermanentError(
+        ErrCode.BadSource,
+        'processing produced no output; the source may have no usable frames',
+      );
+    const total = (await Promise.all(files.map(async (f) => (await stat(path.join(outDir, f))).size))).reduce(
+      (a, b) => a + b,
+      0,
+    );
     // Uploads (4 at a time) overlap with reading the results back (ffprobe, MD5).
     const uploads = uploadAll(deps.storage, prefix, outDir, files, 4);
     uploads.catch(() => undefined);
@@ -287,12 +342,17 @@ async function execute(
       case 'SnapshotByTimeOffset':
         return {
           Definition: def,
-          PicInfoSet: images.map((f) => ({ TimeOffset: Number(path.basename(f).replace(/\.[^.]+$/, '')), Url: url(f), WaterMarkDefinition: [] })),
+          PicInfoSet: images.map((f) => ({
+            TimeOffset: Number(path.basename(f).replace(/\.[^.]+$/, '')),
+            Url: url(f),
+            WaterMarkDefinition: [],
+          })),
         };
       case 'ImageSprites': {
         const t = sub.template as unknown as ImageSpriteTemplate;
         const vtt = files.find((f) => f.endsWith('.vtt'));
-        const tiles = plan.extraFiles?.find((f) => f.path.endsWith('.vtt'))?.content.match(/-->/g)?.length ?? 0;
+        const tiles =
+          plan.extraFiles?.find((f) => f.path.endsWith('.vtt'))?.content.match(/-->/g)?.length ?? 0;
         return {
           Definition: def,
           Height: t.Height,
@@ -306,7 +366,14 @@ async function execute(
         return { CoverUrl: images[0] ? url(images[0]) : '' };
       case 'AdaptiveDynamicStreaming': {
         const master = plan.mainOutput ?? files.find((f) => /master\.m3u8$/.test(f)) ?? 'master.m3u8';
-        return { Definition: def, Package: 'HLS', DrmType: '', Url: url(master), Size: total, SubStreamSet: [] };
+        return {
+          Definition: def,
+          Package: 'HLS',
+          DrmType: '',
+          Url: url(master),
+          Size: total,
+          SubStreamSet: [],
+        };
       }
       case 'AnimatedGraphics': {
         const main = plan.mainOutput ?? files[0];
@@ -329,7 +396,13 @@ async function execute(
   }
 }
 
-async function uploadAll(storage: ObjectStorage, prefix: string, dir: string, files: string[], parallel: number): Promise<void> {
+async function uploadAll(
+  storage: ObjectStorage,
+  prefix: string,
+  dir: string,
+  files: string[],
+  parallel: number,
+): Promise<void> {
   const queue = [...files];
   const worker = async () => {
     for (let rel = queue.shift(); rel !== undefined; rel = queue.shift()) {
