@@ -36,7 +36,7 @@ function step(event: FlowEvent) {
     case 'failAll':
       return failAll(deps, {
         ...event,
-        message: `the task flow failed while preparing its input (${event.error?.Error ?? 'error'}); submit the task again`,
+        message: `the task flow stopped before this subtask ended (${event.error?.Error ?? 'error'}); submit the task again`,
       });
     case 'finalize':
       return finalizeTask(deps, event);
