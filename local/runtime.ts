@@ -120,7 +120,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     const dynamo = await startDynamoDb({ port: ports.dynamodb, dataDir, log }).catch((e: unknown) => {
       throw new StartupError((e as Error).message);
     });
-    stops.push(() => dynamo.stop());
+    let dynamoStopped: Promise<void> | undefined;
+    const stopDynamo = () => (dynamoStopped ??= dynamo.stop());
+    stops.push(stopDynamo);
 
     // The S3 emulator delivers ObjectCreated records to the dispatcher built once the handlers exist.
     let dispatch: (r: import('aws-lambda').S3EventRecord) => void = () => undefined;
@@ -172,6 +174,10 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
       sfn.registerStateMachine(sm.name, substituteDefinition(sm.definition, sm.substitutions));
     }
     await sfn.listen(ports.sfn, host);
+    // Stopping while flows run must leave no trace of the interrupted work: executions stay RUNNING (they are
+    // resumed at the next start) and the task store goes away right after them, so a handler still running
+    // cannot record a failure caused by the shutdown itself (e.g. the S3 emulator going away mid-upload).
+    stops.push(stopDynamo);
     stops.push(() => sfn.close());
 
     // Event-source mappings and notifications, as declared on the functions.
