@@ -74,6 +74,8 @@ export async function startDynamoDb(opts: StartDynamoDbOptions): Promise<DynamoD
   const endpoint = `http://127.0.0.1:${opts.port}`;
   const started = Date.now();
 
+  // DynamoDB Local sends telemetry unless told not to; this machine is offline and the JVM inherits our env.
+  process.env.DDB_LOCAL_TELEMETRY ??= '0';
   const child = spawnDynamoDbLocal({ path: dbPath, port: opts.port, sharedDb: true, stdio: 'pipe' });
   // Keep the last lines of output for error messages; drain the pipes so the JVM never blocks.
   const tail: string[] = [];
