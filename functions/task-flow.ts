@@ -4,7 +4,7 @@ import { loadConfig } from '../src/config';
 import { logger } from '../src/logger';
 import { makeFlowDeps } from '../src/composition';
 import { failAll, finalizeTask, markProcessing, planSubtasks, type FlowRef } from '../src/services/flow';
-import { TransientError, classify } from '../src/domain/errors';
+import { asTransient, classify } from '../src/domain/errors';
 
 const deps = makeFlowDeps(loadConfig());
 
@@ -23,7 +23,7 @@ export const handler = middy<FlowEvent, unknown>()
     } catch (e) {
       // Transient failures (throttling, a dependency briefly down) get the state machine's Retry.
       const c = classify(e);
-      throw c.transient && !(e instanceof TransientError) ? new TransientError(c.message) : e;
+      throw c.transient ? asTransient(e, c.message) : e;
     }
   });
 

@@ -5,6 +5,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { ApiError, ConflictError } from '../domain/errors';
@@ -34,6 +35,17 @@ export class DynamoTaskStore {
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
   ) {}
+
+  /** Applies a conditional update: true when it applied, false when its condition did not hold. */
+  private async applyIf(input: UpdateCommandInput): Promise<boolean> {
+    try {
+      await this.doc.send(new UpdateCommand(input));
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
 
   /** Stores a new WAITING task and its subtasks; refuses a SessionId seen within its window. */
   async create(
@@ -196,37 +208,23 @@ export class DynamoTaskStore {
 
   /** Takes a concurrency slot of the app if fewer than `cap` flows are dispatched. */
   async acquireSlot(subAppId: number, cap: number): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: slotKey(subAppId),
-          UpdateExpression: 'ADD running :one',
-          ConditionExpression: 'attribute_not_exists(running) OR running < :cap',
-          ExpressionAttributeValues: { ':one': 1, ':cap': cap },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+    return this.applyIf({
+      TableName: this.table,
+      Key: slotKey(subAppId),
+      UpdateExpression: 'ADD running :one',
+      ConditionExpression: 'attribute_not_exists(running) OR running < :cap',
+      ExpressionAttributeValues: { ':one': 1, ':cap': cap },
+    });
   }
 
   async releaseSlot(subAppId: number): Promise<void> {
-    await this.doc
-      .send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: slotKey(subAppId),
-          UpdateExpression: 'ADD running :minus',
-          ConditionExpression: 'running > :zero',
-          ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
-        }),
-      )
-      .catch((e: unknown) => {
-        if (!isConditionFailure(e)) throw e;
-      });
+    await this.applyIf({
+      TableName: this.table,
+      Key: slotKey(subAppId),
+      UpdateExpression: 'ADD running :minus',
+      ConditionExpression: 'running > :zero',
+      ExpressionAttributeValues: { ':minus': -1, ':zero': 0 },
+    });
   }
 
   async runningFlows(subAppId: number): Promise<number> {
@@ -238,22 +236,14 @@ export class DynamoTaskStore {
 
   /** Removes the task from the waiting index; only the caller that wins starts its flow. */
   async claimForDispatch(taskId: string, now: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: taskKey(taskId),
-          UpdateExpression: 'REMOVE gsi3pk, gsi3sk SET dispatchTime = :now',
-          ConditionExpression: 'attribute_exists(gsi3pk) AND #s = :waiting',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':now': now, ':waiting': 'WAITING' },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+    return this.applyIf({
+      TableName: this.table,
+      Key: taskKey(taskId),
+      UpdateExpression: 'REMOVE gsi3pk, gsi3sk SET dispatchTime = :now',
+      ConditionExpression: 'attribute_exists(gsi3pk) AND #s = :waiting',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':now': now, ':waiting': 'WAITING' },
+    });
   }
 
   /** Puts a claimed task back in the waiting index (its flow could not be started). */
@@ -276,24 +266,18 @@ export class DynamoTaskStore {
 
   /** WAITING → PROCESSING. Returns the status the task has afterwards. */
   async markProcessing(taskId: string, now: string): Promise<TaskStatus> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: taskKey(taskId),
-          UpdateExpression: 'SET #s = :p, beginProcessTime = :now REMOVE gsi3pk, gsi3sk',
-          ConditionExpression: '#s = :w',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':p': 'PROCESSING', ':w': 'WAITING', ':now': now },
-        }),
-      );
-      return 'PROCESSING';
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-      const t = await this.getTask(taskId);
-      if (!t) throw new ConflictError(`task ${taskId} does not exist`);
-      return t.status;
-    }
+    const applied = await this.applyIf({
+      TableName: this.table,
+      Key: taskKey(taskId),
+      UpdateExpression: 'SET #s = :p, beginProcessTime = :now REMOVE gsi3pk, gsi3sk',
+      ConditionExpression: '#s = :w',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':p': 'PROCESSING', ':w': 'WAITING', ':now': now },
+    });
+    if (applied) return 'PROCESSING';
+    const t = await this.getTask(taskId);
+    if (!t) throw new ConflictError(`task ${taskId} does not exist`);
+    return t.status;
   }
 
   async setEngines(taskId: string, engines: Array<{ index: number; engine: Engine }>): Promise<void> {
@@ -320,50 +304,37 @@ export class DynamoTaskStore {
     now: string,
     attemptId: string,
   ): Promise<string | undefined> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: subKey(taskId, index),
-          UpdateExpression:
-            'SET #s = :p, beginProcessTime = if_not_exists(beginProcessTime, :now), updatedAt = :now, attemptId = :a ADD attempts :one',
-          ConditionExpression: '#s IN (:w, :p)',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: {
-            ':p': 'PROCESSING',
-            ':w': 'WAITING',
-            ':now': now,
-            ':one': 1,
-            ':a': attemptId,
-          },
-        }),
-      );
-      return attemptId;
-    } catch (e) {
-      if (isConditionFailure(e)) return undefined;
-      throw e;
-    }
+    const applied = await this.applyIf({
+      TableName: this.table,
+      Key: subKey(taskId, index),
+      UpdateExpression:
+        'SET #s = :p, beginProcessTime = if_not_exists(beginProcessTime, :now), updatedAt = :now, attemptId = :a ADD attempts :one',
+      ConditionExpression: '#s IN (:w, :p)',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: {
+        ':p': 'PROCESSING',
+        ':w': 'WAITING',
+        ':now': now,
+        ':one': 1,
+        ':a': attemptId,
+      },
+    });
+    return applied ? attemptId : undefined;
   }
 
   async setProgress(taskId: string, index: number, progress: number, attemptId?: string): Promise<void> {
-    await this.doc
-      .send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: subKey(taskId, index),
-          UpdateExpression: 'SET progress = :v',
-          ConditionExpression: '#s = :p AND progress < :v' + (attemptId ? ' AND attemptId = :a' : ''),
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: {
-            ':p': 'PROCESSING',
-            ':v': progress,
-            ...(attemptId ? { ':a': attemptId } : {}),
-          },
-        }),
-      )
-      .catch((e: unknown) => {
-        if (!isConditionFailure(e)) throw e;
-      });
+    await this.applyIf({
+      TableName: this.table,
+      Key: subKey(taskId, index),
+      UpdateExpression: 'SET progress = :v',
+      ConditionExpression: '#s = :p AND progress < :v' + (attemptId ? ' AND attemptId = :a' : ''),
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: {
+        ':p': 'PROCESSING',
+        ':v': progress,
+        ...(attemptId ? { ':a': attemptId } : {}),
+      },
+    });
   }
 
   /**
@@ -382,34 +353,26 @@ export class DynamoTaskStore {
     now: string,
     attemptId?: string,
   ): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: subKey(taskId, index),
-          UpdateExpression:
-            'SET #s = :s, errCode = :c, message = :m, finishTime = :now, updatedAt = :now, progress = :prog, beginProcessTime = if_not_exists(beginProcessTime, :now)' +
-            (end.output ? ', #o = :o' : ''),
-          ConditionExpression: '#s IN (:w, :p)' + (attemptId ? ' AND attemptId = :a' : ''),
-          ExpressionAttributeNames: { '#s': 'status', ...(end.output ? { '#o': 'output' } : {}) },
-          ExpressionAttributeValues: {
-            ...(attemptId ? { ':a': attemptId } : {}),
-            ':s': end.status,
-            ':c': end.errCode,
-            ':m': end.message,
-            ':now': now,
-            ':prog': end.status === 'SUCCESS' ? 100 : 0,
-            ':w': 'WAITING',
-            ':p': 'PROCESSING',
-            ...(end.output ? { ':o': end.output } : {}),
-          },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+    return this.applyIf({
+      TableName: this.table,
+      Key: subKey(taskId, index),
+      UpdateExpression:
+        'SET #s = :s, errCode = :c, message = :m, finishTime = :now, updatedAt = :now, progress = :prog, beginProcessTime = if_not_exists(beginProcessTime, :now)' +
+        (end.output ? ', #o = :o' : ''),
+      ConditionExpression: '#s IN (:w, :p)' + (attemptId ? ' AND attemptId = :a' : ''),
+      ExpressionAttributeNames: { '#s': 'status', ...(end.output ? { '#o': 'output' } : {}) },
+      ExpressionAttributeValues: {
+        ...(attemptId ? { ':a': attemptId } : {}),
+        ':s': end.status,
+        ':c': end.errCode,
+        ':m': end.message,
+        ':now': now,
+        ':prog': end.status === 'SUCCESS' ? 100 : 0,
+        ':w': 'WAITING',
+        ':p': 'PROCESSING',
+        ...(end.output ? { ':o': end.output } : {}),
+      },
+    });
   }
 
   /** PROCESSING → FINISH exactly once, releasing the app's slot in the same transaction. */

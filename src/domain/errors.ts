@@ -48,11 +48,22 @@ export class ConflictError extends Error {
   override readonly name = 'ConflictError';
 }
 
+/** The error to throw for a transient failure: named TransientError, so the state machine's Retry matches it. */
+export function asTransient(err: unknown, message: string): TransientError {
+  return err instanceof TransientError ? err : new TransientError(message);
+}
+
 /** Classifies any thrown value: retry it, or end the work with an ErrCode. */
 export function classify(err: unknown): { transient: boolean; errCode: ErrCodeValue; message: string } {
   if (err instanceof PermanentError) return { transient: false, errCode: err.errCode, message: err.message };
-  if (err instanceof TransientError) return { transient: true, errCode: ErrCode.Internal, message: err.message };
-  const e = err as { name?: string; message?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (err instanceof TransientError)
+    return { transient: true, errCode: ErrCode.Internal, message: err.message };
+  const e = err as {
+    name?: string;
+    message?: string;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
   const status = e?.$metadata?.httpStatusCode;
   const transientNames = new Set([
     'ThrottlingException',
@@ -68,6 +79,8 @@ export function classify(err: unknown): { transient: boolean; errCode: ErrCodeVa
     'ETIMEDOUT',
   ]);
   const transient =
-    Boolean(e?.$retryable) || (e?.name !== undefined && transientNames.has(e.name)) || (status !== undefined && status >= 500);
+    Boolean(e?.$retryable) ||
+    (e?.name !== undefined && transientNames.has(e.name)) ||
+    (status !== undefined && status >= 500);
   return { transient, errCode: ErrCode.Internal, message: e?.message ?? String(err) };
 }

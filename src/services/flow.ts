@@ -50,7 +50,7 @@ export async function planSubtasks(
 
 /** Ends every subtask that has not ended yet as FAIL (the input could not be prepared). */
 export async function failAll(
-  deps: FlowDeps,
+  deps: Pick<FlowDeps, 'tasks' | 'clock'>,
   ref: FlowRef & { errCode?: number; message?: string },
 ): Promise<{ failed: number }> {
   const found = await deps.tasks.get(ref.taskId);

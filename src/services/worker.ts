@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { ErrCode, PermanentError, TransientError, classify } from '../domain/errors';
+import { ErrCode, PermanentError, asTransient, classify } from '../domain/errors';
 import type { Media } from '../domain/media';
 import type { Subtask, SubtaskKind } from '../domain/task';
 import type { DynamoTaskStore } from '../adapters/task-store';
@@ -66,41 +66,30 @@ export async function ingest(deps: WorkerDeps, ref: FlowRef): Promise<{ ok: bool
   const media = await deps.media.get(task.fileId, ref.subAppId);
   if (!media) return { ok: false };
   if (media.status === 'READY') return { ok: true };
-  if (media.status === 'FAILED') {
-    // A retry after the failure was recorded: make sure every subtask ended, do not pull again.
-    await failAll(
-      { ...deps, intake: { kick: async () => undefined }, fargateMinDurationSeconds: 0 },
-      {
-        ...ref,
-        errCode: ErrCode.BadSource,
-        message: `the source could not be pulled: ${media.failReason ?? 'unknown reason'}`,
-      },
-    );
-    return { ok: false };
+  let failure = { errCode: ErrCode.BadSource as number, message: media.failReason ?? 'unknown reason' };
+  // A retry after a failure was recorded pulls nothing again; it only makes sure every subtask ended.
+  if (media.status !== 'FAILED') {
+    try {
+      if (!media.sourceUrl) throw new PermanentError(ErrCode.BadSource, 'the media has no source to pull');
+      const src = await openSafeStream(media.sourceUrl, deps.urlPolicy, { timeoutMs: deps.fetchTimeoutMs });
+      await deps.storage.putStream(media.key, src.body, src.contentType);
+      const url = await deps.storage.presignGet(media.key, PRESIGN_SECONDS);
+      const probe = await probeMedia(deps.ffprobe, url, { timeoutMs: deps.fetchTimeoutMs * 2 });
+      await deps.media.markReady(media.fileId, probe, isoNow(deps.clock));
+      return { ok: true };
+    } catch (e) {
+      const c = classify(e);
+      if (c.transient) throw asTransient(e, c.message);
+      await deps.media.markFailed(media.fileId, c.message, isoNow(deps.clock));
+      failure = c;
+    }
   }
-  try {
-    if (!media.sourceUrl) throw new PermanentError(ErrCode.BadSource, 'the media has no source to pull');
-    const src = await openSafeStream(media.sourceUrl, deps.urlPolicy, { timeoutMs: deps.fetchTimeoutMs });
-    await deps.storage.putStream(media.key, src.body, src.contentType);
-    const url = await deps.storage.presignGet(media.key, PRESIGN_SECONDS);
-    const probe = await probeMedia(deps.ffprobe, url, { timeoutMs: deps.fetchTimeoutMs * 2 });
-    await deps.media.markReady(media.fileId, probe, isoNow(deps.clock));
-    return { ok: true };
-  } catch (e) {
-    const c = classify(e);
-    // Named so the state machine's Retry (ErrorEquals TransientError) matches whatever raised it.
-    if (c.transient) throw e instanceof TransientError ? e : new TransientError(c.message);
-    await deps.media.markFailed(media.fileId, c.message, isoNow(deps.clock));
-    await failAll(
-      { ...deps, intake: { kick: async () => undefined }, fargateMinDurationSeconds: 0 },
-      {
-        ...ref,
-        errCode: c.errCode,
-        message: `the source could not be pulled: ${c.message}`,
-      },
-    );
-    return { ok: false };
-  }
+  await failAll(deps, {
+    ...ref,
+    errCode: failure.errCode,
+    message: `the source could not be pulled: ${failure.message}`,
+  });
+  return { ok: false };
 }
 
 /** Runs one subtask. Permanent failures are recorded as FAIL here; transient ones are thrown for Retry. */
@@ -145,7 +134,7 @@ export async function runSubtask(
     const c = classify(e);
     if (c.transient) {
       log.warn('subtask failed, will retry', { error: c.message });
-      throw e instanceof TransientError ? e : new TransientError(c.message);
+      throw asTransient(e, c.message);
     }
     log.info('subtask failed', { errCode: c.errCode, error: c.message, ms: Date.now() - started });
     await deps.tasks.endSubtask(

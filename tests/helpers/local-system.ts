@@ -6,20 +6,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { LocalCredentials } from '../../local/runtime';
 
 export const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 
-export interface Credentials {
-  Endpoint: string;
-  SubAppId: number;
-  SecretId: string;
-  SecretKey: string;
-  S3Endpoint: string;
-  MediaBucket: string;
-  DynamoDBEndpoint: string;
-  SQSEndpoint: string;
-}
+/** What `npm start` writes to <data dir>/credentials.json. */
+export type Credentials = LocalCredentials;
 
 export interface RunningSystem {
   child: ChildProcess;
