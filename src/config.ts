@@ -13,6 +13,7 @@ const schema = z.object({
   TASKS_TABLE: z.string().min(1),
   MEDIA_TABLE: z.string().min(1),
   EVENTS_TABLE: z.string().min(1),
+  TEMPLATES_TABLE: z.string().min(1),
   MEDIA_BUCKET: z.string().min(1),
   INTAKE_QUEUE_URL: z.string().min(1),
   TASK_FLOW_STATE_MACHINE_ARN: z.string().min(1),
@@ -21,7 +22,11 @@ const schema = z.object({
   /** Local mode: base64 of a 32-byte key for AES-256-GCM encryption of SecretKeys at rest. */
   OPENVOD_LOCAL_MASTER_KEY: z.string().optional(),
   /** Largest accepted API request body, bytes. */
-  OPENVOD_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  OPENVOD_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
   /** Allowed clock skew of signed requests, seconds (Tencent: 300). */
   OPENVOD_MAX_CLOCK_SKEW_S: z.coerce.number().int().positive().default(300),
   /** Allow http(s) URLs resolving to loopback (local mode default: true; never on AWS by default). */
@@ -48,7 +53,7 @@ const schema = z.object({
 export type Config = Readonly<{
   mode: 'aws' | 'local';
   region: string;
-  tables: { apps: string; tasks: string; media: string; events: string };
+  tables: { apps: string; tasks: string; media: string; events: string; templates: string };
   mediaBucket: string;
   intakeQueueUrl: string;
   taskFlowStateMachineArn: string;
@@ -85,7 +90,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   return Object.freeze({
     mode: e.OPENVOD_MODE,
     region: e.AWS_REGION,
-    tables: { apps: e.APPS_TABLE, tasks: e.TASKS_TABLE, media: e.MEDIA_TABLE, events: e.EVENTS_TABLE },
+    tables: {
+      apps: e.APPS_TABLE,
+      tasks: e.TASKS_TABLE,
+      media: e.MEDIA_TABLE,
+      events: e.EVENTS_TABLE,
+      templates: e.TEMPLATES_TABLE,
+    },
     mediaBucket: e.MEDIA_BUCKET,
     intakeQueueUrl: e.INTAKE_QUEUE_URL,
     taskFlowStateMachineArn: e.TASK_FLOW_STATE_MACHINE_ARN,

@@ -6,6 +6,7 @@ const BASE = {
   TASKS_TABLE: 'tasks',
   MEDIA_TABLE: 'media',
   EVENTS_TABLE: 'events',
+  TEMPLATES_TABLE: 'templates',
   MEDIA_BUCKET: 'bucket',
   INTAKE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/intake',
   TASK_FLOW_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:1:stateMachine:flow',
