@@ -11,8 +11,16 @@
  *   behind the picture, `stretch` = distort to fill. Sizes are even.
  * - Fps 0 = the source's rate; a template rate above the source's is lowered to the source's (never raised).
  * - Bitrate 0 = automatic: CRF (x264 23, x265 28, VP9/AV1 32) capped by a maxrate of 0.12 bit per pixel per frame.
- *   A set Bitrate is an average (-b:v) with -maxrate 1.5× and -bufsize 2×. Vcrf, when set, wins over Bitrate.
- * - Gop 0 = a keyframe every 2 s. x264 uses `-preset veryfast`, x265 `-preset fast` (cost-conscious VOD defaults).
+ *   Mode (rate control) with a Bitrate: VBR (the default) = an average (-b:v) with -maxrate 1.5× and -bufsize 2×;
+ *   ABR = the average only; CBR = -b:v = -minrate = -maxrate over a one-second buffer (x264 nal-hrd=cbr, x265
+ *   strict-cbr); VCRF = CRF (Vcrf, else the automatic CRF). Vcrf, when set, wins over Bitrate and Mode.
+ * - Gop 0 = a keyframe every 2 s (never longer than an HLS segment). A template Gop (frames, or seconds × the output
+ *   rate) is exact: no extra keyframes at scene cuts, closed GOPs in H.265. x264 uses `-preset veryfast`, x265
+ *   `-preset fast` (cost-conscious VOD defaults). Bframes → -bf; VideoProfile baseline/main/high (x264), main (x265).
+ * - PreserveHDRSwitch (needs the probe's colour facts, see ColorFacts): an HDR (PQ/HLG) source is tone-mapped to
+ *   SDR BT.709 8-bit unless the switch is ON and the encoder is H.265/VP9/AV1, which keep it (10-bit, source tags).
+ *   Images and animations are always SDR. An SDR source is never converted.
+ * - FLV holds MP3 at 44100/22050/11025 Hz only: another SampleRate is refused; SampleRate 0 gives 44100 there.
  * - Audio: libfdk_aac is encoded with ffmpeg's native AAC encoder (same format). A source without audio gives an
  *   output without audio (no failure); an audio-only source with a video template gives an audio-only output in the
  *   same container (mp4/flv/hls can all hold audio alone). Only "nothing left to output" fails (60000).
@@ -29,7 +37,10 @@
  *   `master.m3u8` (written from extraFiles) lists them with BANDWIDTH/AVERAGE-BANDWIDTH/RESOLUTION/FRAME-RATE/CODECS.
  *   With DisableHigherVideoResolution=1 a rendition that would need upscaling is skipped; if that skips them all,
  *   the smallest one is kept at the source size. With DisableHigherVideoBitrate=1 bitrates are capped at the
- *   source's video bitrate.
+ *   source's video bitrate. Every substream runs at the first substream's frame rate (as Tencent documents) with
+ *   keyframes at the same instants (the first substream's Gop, else 2 s, never longer than SegmentDuration).
+ *   SegmentType: ts / fmp4 (Tencent's `…-segment` spellings too); `…-byterange` = one media file per rendition
+ *   (`media.ts` / `media.m4s`) addressed by EXT-X-BYTERANGE; packed audio is refused.
  */
 import * as path from 'node:path';
 import { ErrCode, PermanentError } from '../domain/errors';
@@ -377,6 +388,7 @@ export function audioEncoder(codec: string): string {
 }
 
 const LOSSLESS = new Set(['flac', 'pcm_s16le']);
+const FLV_MP3_RATES = [44100, 22050, 11025];
 
 /** Automatic maxrate (kbps): 0.12 bit per pixel per frame, at least 300 kbps. */
 export function autoMaxrateKbps(width: number, height: number, fps: number): number {
@@ -394,9 +406,120 @@ interface VideoEncodeOptions {
   /** Output video stream index for per-stream options (`-b:v:0`); undefined = options for every video stream. */
   stream?: number;
   bitrateCapKbps?: number;
+  /** The keyframe interval in frames, when the caller decides it (HLS segments, aligned renditions). */
+  gopFrames?: number;
+  /** No keyframes besides the GOP's (aligned renditions). */
+  fixedGop?: boolean;
+  /** 10-bit output (an HDR source kept HDR). */
+  tenBit?: boolean;
 }
 
-/** Encoder, rate control, GOP and pixel format for one video output. */
+/**
+ * Colour facts of a source stream (ffprobe's color_transfer / color_primaries / color_space), when the probe
+ * reports them. HDR = a PQ (smpte2084) or HLG (arib-std-b67) transfer.
+ */
+export interface ColorFacts {
+  colorTransfer?: string;
+  colorPrimaries?: string;
+  colorSpace?: string;
+}
+
+const HDR_TRANSFERS = new Set(['smpte2084', 'arib-std-b67']);
+
+export function isHdrSource(video: NonNullable<MediaProbe['video']> | undefined): boolean {
+  const c = (video ?? {}) as ColorFacts;
+  return HDR_TRANSFERS.has(String(c.colorTransfer ?? '').toLowerCase());
+}
+
+/** Encoders that can keep HDR (10-bit with BT.2020 tags); H.264 output is always SDR. */
+const HDR_ENCODERS = new Set(['libx265', 'libvpx-vp9', 'libaom-av1']);
+
+/** Whether an output keeps the source's HDR: PreserveHDRSwitch ON, an HDR source and an HDR-capable encoder. */
+export function keepsHdr(
+  v: VideoTemplateInfo,
+  encoder: string,
+  src: NonNullable<MediaProbe['video']>,
+): boolean {
+  return (
+    String(v.PreserveHDRSwitch ?? '').toUpperCase() === 'ON' && isHdrSource(src) && HDR_ENCODERS.has(encoder)
+  );
+}
+
+/**
+ * PreserveHDRSwitch. OFF (the default), or ON where the output cannot keep HDR: an HDR source is tone-mapped to
+ * SDR BT.709 (hable). ON with an HDR source and H.265/VP9/AV1: 10-bit output with the source's colour tags.
+ * An SDR source is never converted (its tags, if any, pass through).
+ */
+export function colorFilters(
+  v: VideoTemplateInfo,
+  src: NonNullable<MediaProbe['video']>,
+  encoder = videoEncoder(v.Codec),
+): string[] {
+  if (!isHdrSource(src) || keepsHdr(v, encoder, src)) return [];
+  return [
+    'zscale=t=linear:npl=100',
+    'format=gbrpf32le',
+    'zscale=p=bt709',
+    'tonemap=tonemap=hable:desat=0',
+    'zscale=t=bt709:m=bt709:r=tv',
+    'format=yuv420p',
+  ];
+}
+
+/** Output colour options matching `colorFilters`. */
+export function colorArgs(
+  v: VideoTemplateInfo,
+  src: NonNullable<MediaProbe['video']>,
+  encoder = videoEncoder(v.Codec),
+  stream?: number,
+): string[] {
+  if (!isHdrSource(src)) return [];
+  const o = (name: string) => (stream === undefined ? name : `${name}:v:${stream}`);
+  if (!keepsHdr(v, encoder, src))
+    return [
+      o('-color_primaries'),
+      'bt709',
+      o('-color_trc'),
+      'bt709',
+      o('-colorspace'),
+      'bt709',
+      o('-color_range'),
+      'tv',
+    ];
+  const c = src as ColorFacts;
+  return [
+    ...(c.colorPrimaries ? [o('-color_primaries'), c.colorPrimaries] : []),
+    ...(c.colorTransfer ? [o('-color_trc'), c.colorTransfer] : []),
+    ...(c.colorSpace ? [o('-colorspace'), c.colorSpace] : []),
+  ];
+}
+
+/** Tencent's rate-control modes (VideoTemplateInfo.Mode); `VBR` when absent. */
+export type RateMode = 'VBR' | 'ABR' | 'CBR' | 'VCRF';
+
+export function rateModeOf(mode: string | undefined): RateMode {
+  const m = String(mode ?? '')
+    .trim()
+    .toUpperCase();
+  if (m === '' || m === 'VBR') return 'VBR';
+  if (m === 'ABR' || m === 'CBR' || m === 'VCRF') return m;
+  throw bad(`the rate-control Mode "${mode}" is not supported (use VBR, ABR, CBR or VCRF)`);
+}
+
+/** The default CRF of an encoder (automatic quality). */
+function defaultCrf(encoder: string): number {
+  return encoder === 'libx264' ? 23 : encoder === 'libx265' ? 28 : 32;
+}
+
+/** The keyframe interval in frames: the template's Gop (frames or seconds), else `autoSeconds` (2 s). */
+export function gopFrames(video: VideoTemplateInfo, fps: number, autoSeconds = 2): number {
+  const rate = fps > 0 ? fps : 25;
+  if (video.Gop && video.Gop > 0)
+    return Math.max(1, Math.round(video.GopUnit === 'second' ? video.Gop * rate : video.Gop));
+  return Math.max(1, Math.round(autoSeconds * rate));
+}
+
+/** Encoder, rate control, GOP, profile, colour and pixel format for one video output. */
 export function videoEncodeArgs(o: VideoEncodeOptions): {
   args: string[];
   maxrateKbps: number;
@@ -408,24 +531,55 @@ export function videoEncodeArgs(o: VideoEncodeOptions): {
   const v = o.video;
   const args: string[] = [typed('-c'), o.encoder];
   const fps = o.fps > 0 ? o.fps : 25;
-  if (o.encoder === 'libx264') args.push(plain('-preset'), 'veryfast');
-  if (o.encoder === 'libx265') args.push(plain('-preset'), 'fast', plain('-x265-params'), 'log-level=error');
+  const x264 = o.encoder === 'libx264';
+  const x265 = o.encoder === 'libx265';
+  const x264Params: string[] = [];
+  const x265Params: string[] = ['log-level=error'];
+  if (x264) args.push(plain('-preset'), 'veryfast');
+  if (x265) args.push(plain('-preset'), 'fast');
   if (o.encoder === 'libvpx-vp9')
     args.push(plain('-deadline'), 'good', plain('-cpu-used'), '4', plain('-row-mt'), '1');
   if (o.encoder === 'libaom-av1')
     args.push(plain('-cpu-used'), '8', plain('-row-mt'), '1', '-strict', 'experimental');
 
+  // Rate control. Vcrf, when set, always means CRF (Tencent: "the bitrate no longer applies").
+  const mode = v.Vcrf && v.Vcrf > 0 ? 'VCRF' : rateModeOf(v.Mode);
   let bitrate = v.Bitrate > 0 ? Math.round(v.Bitrate) : 0;
   if (bitrate && o.bitrateCapKbps && o.bitrateCapKbps > 0)
     bitrate = Math.min(bitrate, Math.max(64, Math.round(o.bitrateCapKbps)));
+  const autoMax = autoMaxrateKbps(o.width, o.height, fps);
   let maxrate: number;
   let avg: number;
-  if (v.Vcrf && v.Vcrf > 0) {
-    args.push(plain('-crf'), String(Math.round(v.Vcrf)));
+  if (mode === 'VCRF') {
+    const crf = v.Vcrf && v.Vcrf > 0 ? Math.round(v.Vcrf) : defaultCrf(o.encoder);
+    args.push(plain('-crf'), String(crf));
     if (o.encoder === 'libvpx-vp9' || o.encoder === 'libaom-av1') args.push(typed('-b'), '0');
-    maxrate = autoMaxrateKbps(o.width, o.height, fps);
+    maxrate = autoMax;
     avg = Math.round(maxrate / 2);
+  } else if (mode === 'CBR') {
+    // Constant: the target is also the floor and the ceiling, over a one-second buffer.
+    const rate = bitrate || Math.round(autoMax / 2);
+    maxrate = rate;
+    avg = rate;
+    args.push(
+      typed('-b'),
+      `${rate}k`,
+      plain('-minrate'),
+      `${rate}k`,
+      plain('-maxrate'),
+      `${rate}k`,
+      plain('-bufsize'),
+      `${rate}k`,
+    );
+    if (x264) x264Params.push('nal-hrd=cbr');
+    if (x265) x265Params.push('strict-cbr=1');
+  } else if (bitrate > 0 && mode === 'ABR') {
+    // Average: the mean over the file is the target; no peak limit.
+    maxrate = bitrate * 2;
+    avg = bitrate;
+    args.push(typed('-b'), `${bitrate}k`);
   } else if (bitrate > 0) {
+    // VBR: the mean is the target, peaks up to 1.5× over a two-second buffer.
     maxrate = Math.round(bitrate * 1.5);
     avg = bitrate;
     args.push(
@@ -437,37 +591,53 @@ export function videoEncodeArgs(o: VideoEncodeOptions): {
       `${bitrate * 2}k`,
     );
   } else {
-    maxrate = autoMaxrateKbps(o.width, o.height, fps);
+    // Automatic: CRF capped at 0.12 bit per pixel per frame (ABR without a Bitrate is the same).
+    maxrate = autoMax;
     avg = Math.round(maxrate / 2);
-    if (o.encoder === 'libx264' || o.encoder === 'libx265') {
+    if (x264 || x265) {
       args.push(
         plain('-crf'),
-        o.encoder === 'libx264' ? '23' : '28',
+        String(defaultCrf(o.encoder)),
         plain('-maxrate'),
         `${maxrate}k`,
         plain('-bufsize'),
         `${maxrate * 2}k`,
       );
     } else {
-      args.push(plain('-crf'), '32', typed('-b'), '0');
+      args.push(plain('-crf'), String(defaultCrf(o.encoder)), typed('-b'), '0');
     }
   }
 
-  const gopFrames =
-    v.Gop && v.Gop > 0
-      ? Math.max(1, Math.round(v.GopUnit === 'second' ? v.Gop * fps : v.Gop))
-      : Math.max(1, Math.round(2 * fps));
-  args.push(plain('-g'), String(gopFrames));
-  if (v.Bframes !== undefined && v.Bframes >= 0 && (o.encoder === 'libx264' || o.encoder === 'libx265')) {
-    args.push(plain('-bf'), String(Math.round(v.Bframes)));
+  // GOP: a template Gop is exact (no extra keyframes at scene cuts), so players and segmenters can rely on it.
+  const gop = o.gopFrames ?? gopFrames(v, fps);
+  args.push(plain('-g'), String(gop));
+  // Old libx265 wrappers (the 2018 static fallback) ignore -g: say it in x265's own terms too.
+  if (x265) x265Params.push(`keyint=${gop}`);
+  if (o.fixedGop || (v.Gop && v.Gop > 0)) {
+    if (x264) args.push(plain('-keyint_min'), String(gop), plain('-sc_threshold'), '0');
+    // Closed GOPs: with x265's default open GOPs a keyframe's leading pictures show before it.
+    if (x265) x265Params.push(`min-keyint=${gop}`, 'scenecut=0', 'no-open-gop=1');
+    if (o.encoder === 'libvpx-vp9' || o.encoder === 'libaom-av1')
+      args.push(plain('-keyint_min'), String(gop));
   }
-  if (o.encoder === 'libx264' && v.VideoProfile && ['baseline', 'main', 'high'].includes(v.VideoProfile)) {
-    args.push(typed('-profile'), v.VideoProfile);
+  if (v.Bframes !== undefined && v.Bframes !== null && v.Bframes >= 0 && (x264 || x265)) {
+    const bf = Math.min(16, Math.round(v.Bframes));
+    args.push(plain('-bf'), String(bf));
+    if (x265) x265Params.push(`bframes=${bf}`);
   }
-  if (o.encoder === 'libx265' && (o.container === 'mp4' || o.segmentType === 'fmp4')) {
-    args.push(typed('-tag'), v.CodecTag === 'hev1' ? 'hev1' : 'hvc1');
+  const profile = String(v.VideoProfile ?? '')
+    .trim()
+    .toLowerCase();
+  if (x264 && ['baseline', 'main', 'high'].includes(profile)) args.push(typed('-profile'), profile);
+  if (x265 && o.container === 'hls' && !x265Params.includes('no-open-gop=1'))
+    x265Params.push('no-open-gop=1');
+  if (x265 && (profile === 'main' || o.tenBit)) args.push(typed('-profile'), o.tenBit ? 'main10' : 'main');
+  if (x265 && (o.container === 'mp4' || o.segmentType === 'fmp4')) {
+    args.push(typed('-tag'), String(v.CodecTag ?? '').toLowerCase() === 'hev1' ? 'hev1' : 'hvc1');
   }
-  args.push(plain('-pix_fmt'), 'yuv420p');
+  if (x264Params.length) args.push(plain('-x264-params'), x264Params.join(':'));
+  if (x265) args.push(plain('-x265-params'), x265Params.join(':'));
+  args.push(plain('-pix_fmt'), o.tenBit ? 'yuv420p10le' : 'yuv420p');
   return { args, maxrateKbps: maxrate, avgKbps: avg };
 }
 
@@ -497,6 +667,12 @@ export function audioEncodeArgs(o: AudioEncodeOptions): string[] {
     args.push(plain('-ac'), String(channels));
   }
   return args;
+}
+
+/** HLS segment length of a transcode template: VideoTemplate.HlsTime, else 10 s. */
+function hlsTimeOf(t: TranscodeTemplate): number {
+  const h = t.VideoTemplate?.HlsTime;
+  return h && h > 0 ? h : 10;
 }
 
 export interface TranscodeIo extends PlanIo {
@@ -567,18 +743,29 @@ export function planTranscode(t: TranscodeTemplate, src: MediaProbe, io: Transco
         resolutionAdaptive: vt.ResolutionAdaptive === 'close' ? 'close' : 'open',
         fillType: fillTypeOf(vt.FillType),
       });
-      const filters = [...(fps > 0 ? [`fps=${fpsValue(fps)}`] : []), ...scale.filters];
+      const filters = [
+        ...(fps > 0 ? [`fps=${fpsValue(fps)}`] : []),
+        ...scale.filters,
+        ...colorFilters(vt, video, encoder),
+      ];
       args.push('-vf', filters.join(','));
+      const rate = fps || video.fps;
       args.push(
         ...videoEncodeArgs({
           encoder,
           video: vt,
-          fps: fps || video.fps,
+          fps: rate,
           width: scale.width,
           height: scale.height,
           container,
           segmentType,
+          tenBit: keepsHdr(vt, encoder, video),
+          // HLS segments are cut at keyframes: an automatic GOP is never longer than a segment.
+          ...(container === 'hls' && !(vt.Gop && vt.Gop > 0)
+            ? { gopFrames: gopFrames(vt, rate, Math.min(2, hlsTimeOf(t))) }
+            : {}),
         }).args,
+        ...colorArgs(vt, video, encoder),
       );
     }
   } else {
@@ -589,11 +776,16 @@ export function planTranscode(t: TranscodeTemplate, src: MediaProbe, io: Transco
     if (audioCodec !== 'copy' && !spec.audioCodecs.includes(audioCodec)) {
       throw bad(`a ${container} output cannot hold ${t.AudioTemplate?.Codec ?? audioCodec} audio`);
     }
-    args.push(
-      '-map',
-      audioMap(src),
-      ...audioEncodeArgs({ audio: t.AudioTemplate, encoder: audioCodec, container }),
-    );
+    let at = t.AudioTemplate;
+    if (container === 'flv' && audioCodec === 'libmp3lame') {
+      // FLV's MP3 sound format knows 44100, 22050 and 11025 Hz only.
+      const rate = at && at.SampleRate > 0 ? at.SampleRate : (src.audio?.sampleRate ?? 0);
+      if (at && at.SampleRate > 0 && !FLV_MP3_RATES.includes(rate))
+        throw bad(`an flv output holds MP3 audio at 44100, 22050 or 11025 Hz only (got SampleRate ${rate})`);
+      if (!FLV_MP3_RATES.includes(rate))
+        at = { ...(at ?? { Codec: 'libmp3lame', Bitrate: 0 }), SampleRate: 44100 };
+    }
+    args.push('-map', audioMap(src), ...audioEncodeArgs({ audio: at, encoder: audioCodec, container }));
   } else {
     args.push('-an');
   }
@@ -616,7 +808,7 @@ export function planTranscode(t: TranscodeTemplate, src: MediaProbe, io: Transco
       args.push('-f', 'flv', out);
       break;
     case 'hls': {
-      const hlsTime = t.VideoTemplate?.HlsTime && t.VideoTemplate.HlsTime > 0 ? t.VideoTemplate.HlsTime : 10;
+      const hlsTime = hlsTimeOf(t);
       args.push(
         '-f',
         'hls',
@@ -661,13 +853,19 @@ function snapshotScale(
   t: { Width: number; Height: number; ResolutionAdaptive: string; FillType: string },
   allowUpscale = false,
 ) {
-  return scaleFilters(video, {
+  const scale = scaleFilters(video, {
     width: t.Width ?? 0,
     height: t.Height ?? 0,
     resolutionAdaptive: t.ResolutionAdaptive === 'close' ? 'close' : 'open',
     fillType: fillTypeOf(t.FillType),
     allowUpscale,
   });
+  return { ...scale, filters: [...scale.filters, ...sdrFilters(video)] };
+}
+
+/** Images and animations are SDR: an HDR source is tone-mapped (see colorFilters). */
+function sdrFilters(video: NonNullable<MediaProbe['video']>): string[] {
+  return colorFilters({ Codec: 'libx264', Fps: 0, Bitrate: 0, PreserveHDRSwitch: 'OFF' }, video, 'libx264');
 }
 
 export function planSampleSnapshot(t: SampleSnapshotTemplate, src: MediaProbe, io: PlanIo): FfmpegPlan {
@@ -861,6 +1059,7 @@ export function codecsAttribute(
   fps: number,
   maxKbps: number,
   withAudio: boolean,
+  tenBit = false,
 ): string {
   let video: string;
   if (encoder === 'libx265') {
@@ -872,11 +1071,30 @@ export function codecsAttribute(
           : Math.max(width, height) > 854
             ? 93
             : 90;
-    video = `hvc1.1.6.L${lines}.90`;
+    video = tenBit ? `hvc1.2.4.L${lines}.90` : `hvc1.1.6.L${lines}.90`; // Main10 : Main
   } else {
     video = `avc1.6400${h264Level(width, height, fps, maxKbps).toString(16).padStart(2, '0')}`;
   }
   return withAudio ? `${video},mp4a.40.2` : video;
+}
+
+/**
+ * An adaptive template's SegmentType, in Tencent's spellings: `ts`, `ts-segment`, `ts-ts-segment` → TS segments;
+ * `fmp4`/`mp4`, `mp4-segment`, `mp4-mp4-segment` → fMP4 segments; the `…-byterange` forms → one media file per
+ * rendition addressed by EXT-X-BYTERANGE. Packed audio (`…-packed-audio…`) cannot be made with ffmpeg's HLS muxer.
+ */
+export function adaptiveSegmentType(value: string | undefined): { type: 'ts' | 'fmp4'; byteRange: boolean } {
+  const v = String(value ?? '')
+    .trim()
+    .toLowerCase();
+  if (v === '') return { type: 'ts', byteRange: false };
+  const m = v.match(/^(ts|mp4|fmp4)(?:-(?:ts|mp4))?(?:-(segment|byterange))?$/);
+  if (!m || (m[1] === 'fmp4' && m[2] !== undefined)) {
+    throw bad(
+      `the SegmentType "${value}" is not supported (use ts, fmp4, mp4, ts-segment, ts-byterange, mp4-segment or mp4-byterange)`,
+    );
+  }
+  return { type: m[1] === 'ts' ? 'ts' : 'fmp4', byteRange: m[2] === 'byterange' };
 }
 
 export function planAdaptiveStreaming(
@@ -910,8 +1128,13 @@ export function planAdaptiveStreaming(
 
   const fps = outputFps(t.StreamInfos[0].Video.Fps, sourceFps(video)) || video.fps || 25;
   const segment = t.SegmentDuration && t.SegmentDuration > 0 ? t.SegmentDuration : 6;
-  const segmentType: 'ts' | 'fmp4' = /fmp4|mp4/i.test(t.SegmentType ?? '') ? 'fmp4' : 'ts';
+  const { type: segmentType, byteRange } = adaptiveSegmentType(t.SegmentType);
   const sourceVideoKbps = (video.bitrate || src.bitrate) / 1000;
+  // Keyframes at the same instants in every rendition (the first substream's Gop, else 2 s, never longer than a
+  // segment), with no extra ones at scene cuts, so players can switch at any segment.
+  const first = t.StreamInfos[0].Video;
+  const gop =
+    first.Gop && first.Gop > 0 ? gopFrames(first, fps) : gopFrames(first, fps, Math.min(2, segment));
 
   const graph: string[] = [];
   const n = chosen.length;
@@ -943,11 +1166,11 @@ export function planAdaptiveStreaming(
       allowUpscale: !disableHigher,
       labelPrefix: `fill${k}`,
     });
-    graph.push(`[vs${k}]${scale.filters.join(',')}[vo${k}]`);
+    graph.push(`[vs${k}]${[...scale.filters, ...colorFilters(v, video, encoder)].join(',')}[vo${k}]`);
     maps.push('-map', `[vo${k}]`);
     const ve = videoEncodeArgs({
       encoder,
-      video: { ...v, Gop: 0 },
+      video: v,
       fps,
       width: scale.width,
       height: scale.height,
@@ -955,8 +1178,11 @@ export function planAdaptiveStreaming(
       segmentType,
       stream: k,
       bitrateCapKbps: t.DisableHigherVideoBitrate === 1 && sourceVideoKbps > 0 ? sourceVideoKbps : undefined,
+      gopFrames: gop,
+      fixedGop: true,
+      tenBit: keepsHdr(v, encoder, video),
     });
-    enc.push(...ve.args);
+    enc.push(...ve.args, ...colorArgs(v, video, encoder, k));
     const level = h264Level(scale.width, scale.height, fps, ve.maxrateKbps);
     if (encoder === 'libx264') enc.push(`-profile:v:${k}`, 'high', `-level:v:${k}`, (level / 10).toFixed(1));
     const withAudio = src.audio !== undefined && r.s.RemoveAudio !== 1;
@@ -980,22 +1206,24 @@ export function planAdaptiveStreaming(
       average: Math.round((ve.avgKbps + audioKbps) * 1000),
       width: scale.width,
       height: scale.height,
-      codecs: codecsAttribute(encoder, scale.width, scale.height, fps, ve.maxrateKbps, withAudio),
+      codecs: codecsAttribute(
+        encoder,
+        scale.width,
+        scale.height,
+        fps,
+        ve.maxrateKbps,
+        withAudio,
+        keepsHdr(v, encoder, video),
+      ),
     });
   });
 
-  const gop = Math.max(1, Math.round(2 * fps));
   const args = [
     ...inputArgs(io.input),
     '-filter_complex',
     graph.join(';'),
     ...maps,
     ...enc,
-    // Keyframes at the same instants in every rendition, so players can switch at any segment.
-    '-keyint_min',
-    String(gop),
-    '-sc_threshold',
-    '0',
     '-sn',
     '-dn',
     '-max_muxing_queue_size',
@@ -1009,8 +1237,14 @@ export function planAdaptiveStreaming(
     '-hls_list_size',
     '0',
     ...(segmentType === 'fmp4' ? ['-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', 'init.mp4'] : []),
+    // Byte ranges: one media file per rendition, the playlist addresses each segment inside it.
+    ...(byteRange ? ['-hls_flags', 'single_file'] : []),
     '-hls_segment_filename',
-    path.join(io.outDir, '%v', `seg_%05d.${segmentType === 'fmp4' ? 'm4s' : 'ts'}`),
+    path.join(
+      io.outDir,
+      '%v',
+      `${byteRange ? 'media' : 'seg_%05d'}.${segmentType === 'fmp4' ? 'm4s' : 'ts'}`,
+    ),
     '-var_stream_map',
     streamMap.join(' '),
     path.join(io.outDir, '%v', 'index.m3u8'),
@@ -1069,6 +1303,7 @@ export function planAnimatedGraphic(
     ...scale.filters.map((f) =>
       f.startsWith('scale=') && !f.includes(':flags=') ? `${f}:flags=lanczos` : f,
     ),
+    ...sdrFilters(video),
   ];
   const name = `animated.${format}`;
   const out = path.join(io.outDir, name);

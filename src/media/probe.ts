@@ -31,6 +31,10 @@ export interface MediaProbe {
     bitrate: number;
     codecTag?: string;
     pixFmt?: string;
+    /** ffprobe's color_transfer / color_primaries / color_space (absent when unknown): HDR detection. */
+    colorTransfer?: string;
+    colorPrimaries?: string;
+    colorSpace?: string;
     /** Index of the stream in the file (for `-map 0:<index>`). */
     streamIndex?: number;
     durationSeconds?: number;
@@ -224,6 +228,7 @@ export function parseFfprobeJson(json: unknown): MediaProbe {
       bitrate: Math.round(streamBitrate(video)),
       ...(tag && !tag.startsWith('[') ? { codecTag: tag } : {}),
       ...(str(video.pix_fmt) ? { pixFmt: str(video.pix_fmt) } : {}),
+      ...colorOf(video),
       ...(video.index !== undefined ? { streamIndex: num(video.index) } : {}),
       ...(durationOf(video) !== undefined ? { durationSeconds: durationOf(video) } : {}),
     };
@@ -357,4 +362,24 @@ export function webpHeaderSize(b: Buffer): { width: number; height: number } | u
     return { width: (bits & 0x3fff) + 1, height: ((bits >> 14) & 0x3fff) + 1 };
   }
   return undefined;
+}
+
+/** The stream's colour description, leaving out what ffprobe calls unknown. */
+function colorOf(video: Record<string, unknown>): {
+  colorTransfer?: string;
+  colorPrimaries?: string;
+  colorSpace?: string;
+} {
+  const known = (v: unknown): string | undefined => {
+    const s = typeof v === 'string' ? v : '';
+    return s && s !== 'unknown' && s !== 'unspecified' ? s : undefined;
+  };
+  const out: { colorTransfer?: string; colorPrimaries?: string; colorSpace?: string } = {};
+  const t = known(video.color_transfer);
+  const p = known(video.color_primaries);
+  const c = known(video.color_space);
+  if (t) out.colorTransfer = t;
+  if (p) out.colorPrimaries = p;
+  if (c) out.colorSpace = c;
+  return out;
 }

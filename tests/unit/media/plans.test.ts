@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { PermanentError } from '../../../src/domain/errors';
 import {
+  adaptiveSegmentType,
   codecsAttribute,
   fpsValue,
   h264Level,
@@ -334,6 +335,106 @@ describe('planTranscode', () => {
     ).toBe('60');
   });
 
+  test('Mode: VBR (default) average + 1.5× peak; ABR average only; CBR floor = ceiling = target; VCRF; unknown → 40000', () => {
+    const vbr = only(planTranscode(withVideo(100010, { Bitrate: 500, Mode: 'VBR' }), landscape, io));
+    expect([
+      after(vbr, '-b:v'),
+      after(vbr, '-maxrate'),
+      after(vbr, '-bufsize'),
+      after(vbr, '-minrate'),
+    ]).toEqual(['500k', '750k', '1000k', undefined]);
+    const abr = only(planTranscode(withVideo(100010, { Bitrate: 500, Mode: 'ABR' }), landscape, io));
+    expect([after(abr, '-b:v'), after(abr, '-maxrate'), after(abr, '-crf')]).toEqual([
+      '500k',
+      undefined,
+      undefined,
+    ]);
+    const cbr = only(planTranscode(withVideo(100010, { Bitrate: 500, Mode: 'CBR' }), landscape, io));
+    expect([
+      after(cbr, '-b:v'),
+      after(cbr, '-minrate'),
+      after(cbr, '-maxrate'),
+      after(cbr, '-bufsize'),
+      after(cbr, '-x264-params'),
+    ]).toEqual(['500k', '500k', '500k', '500k', 'nal-hrd=cbr']);
+    const cbr265 = only(
+      planTranscode(withVideo(100010, { Codec: 'libx265', Bitrate: 500, Mode: 'CBR' }), landscape, io),
+    );
+    expect(after(cbr265, '-x265-params')).toContain('strict-cbr=1');
+    const vcrf = only(planTranscode(withVideo(100010, { Bitrate: 500, Mode: 'VCRF' }), landscape, io));
+    expect([after(vcrf, '-crf'), after(vcrf, '-b:v')]).toEqual(['23', undefined]);
+    const crfWins = only(
+      planTranscode(withVideo(100010, { Bitrate: 500, Mode: 'CBR', Vcrf: 30 }), landscape, io),
+    );
+    expect([after(crfWins, '-crf'), after(crfWins, '-b:v')]).toEqual(['30', undefined]);
+    fails(() => planTranscode(withVideo(100010, { Mode: 'QVBR' }), landscape, io), 40000, /Mode "QVBR"/);
+  });
+
+  test('a template Gop is exact: no extra keyframes at scene cuts, closed GOPs in H.265', () => {
+    const h264 = only(planTranscode(withVideo(100010, { Gop: 50 }), landscape, io));
+    expect([after(h264, '-g'), after(h264, '-keyint_min'), after(h264, '-sc_threshold')]).toEqual([
+      '50',
+      '50',
+      '0',
+    ]);
+    const h265 = only(planTranscode(withVideo(100010, { Codec: 'libx265', Gop: 50 }), landscape, io));
+    expect(after(h265, '-x265-params')).toBe(
+      'log-level=error:keyint=50:min-keyint=50:scenecut=0:no-open-gop=1',
+    );
+    const auto = only(planTranscode(withVideo(100010, { Gop: 0 }), landscape, io));
+    expect([after(auto, '-g'), after(auto, '-sc_threshold')]).toEqual(['50', undefined]);
+  });
+
+  test('HLS: an automatic GOP is never longer than HlsTime', () => {
+    const one = only(planTranscode(withVideo(100210, { HlsTime: 1 }), landscape, io));
+    expect([after(one, '-g'), after(one, '-hls_time')]).toEqual(['25', '1']);
+    const ten = only(planTranscode(withVideo(100210, { HlsTime: 0 }), landscape, io));
+    expect([after(ten, '-g'), after(ten, '-hls_time')]).toEqual(['50', '10']);
+  });
+
+  test('Bframes, VideoProfile (x264 baseline/main/high, x265 main; default = none)', () => {
+    const bf = only(
+      planTranscode(withVideo(100010, { Bframes: 0, VideoProfile: 'baseline' }), landscape, io),
+    );
+    expect([after(bf, '-bf'), after(bf, '-profile:v')]).toEqual(['0', 'baseline']);
+    const dflt = only(planTranscode(withVideo(100010, { VideoProfile: 'default' }), landscape, io));
+    expect(after(dflt, '-profile:v')).toBeUndefined();
+    const hevc = only(
+      planTranscode(withVideo(100010, { Codec: 'libx265', Bframes: 3, VideoProfile: 'main' }), landscape, io),
+    );
+    expect([after(hevc, '-bf'), after(hevc, '-profile:v')]).toEqual(['3', 'main']);
+    expect(after(hevc, '-x265-params')).toContain('bframes=3');
+  });
+
+  test('PreserveHDRSwitch: an HDR source is tone-mapped to SDR BT.709 unless ON with H.265/VP9/AV1 (10-bit, tags kept)', () => {
+    const hdr = probe({
+      video: {
+        ...video(),
+        ...({ colorTransfer: 'smpte2084', colorPrimaries: 'bt2020', colorSpace: 'bt2020nc' } as object),
+      },
+    });
+    const off = only(planTranscode(withVideo(100010, { PreserveHDRSwitch: 'OFF' }), hdr, io));
+    expect(after(off, '-vf')).toContain('tonemap=tonemap=hable');
+    expect([after(off, '-color_trc'), after(off, '-color_primaries'), after(off, '-pix_fmt')]).toEqual([
+      'bt709',
+      'bt709',
+      'yuv420p',
+    ]);
+    const on = only(planTranscode(withVideo(100010, { Codec: 'libx265', PreserveHDRSwitch: 'ON' }), hdr, io));
+    expect(after(on, '-vf')).not.toContain('tonemap');
+    expect([after(on, '-color_trc'), after(on, '-pix_fmt'), after(on, '-profile:v')]).toEqual([
+      'smpte2084',
+      'yuv420p10le',
+      'main10',
+    ]);
+    const onH264 = only(planTranscode(withVideo(100010, { PreserveHDRSwitch: 'ON' }), hdr, io));
+    expect(after(onH264, '-color_trc')).toBe('bt709');
+    const sdr = only(planTranscode(withVideo(100010, { PreserveHDRSwitch: 'OFF' }), landscape, io));
+    expect([after(sdr, '-color_trc'), after(sdr, '-vf')?.includes('zscale')]).toEqual([undefined, false]);
+    const still = only(planSampleSnapshot(preset('SampleSnapshot', 10), hdr, io));
+    expect(after(still, '-vf')).toContain('tonemap');
+  });
+
   const box = { Width: 640, Height: 360, ResolutionAdaptive: 'close' as const };
   const fourThree = probe({
     video: video({ width: 640, height: 480, displayWidth: 640, displayHeight: 480 }),
@@ -665,11 +766,12 @@ describe('adaptive streaming', () => {
       '1024k',
     ]);
     expect([after(a, '-b:a:0'), after(a, '-ar:a:3'), after(a, '-c:a:2')]).toEqual(['48k', '44100', 'aac']);
-    expect([after(a, '-g:v:0'), after(a, '-keyint_min'), after(a, '-sc_threshold')]).toEqual([
-      '48',
-      '48',
-      '0',
-    ]);
+    expect([
+      after(a, '-g:v:0'),
+      after(a, '-keyint_min:v:0'),
+      after(a, '-sc_threshold:v:0'),
+      after(a, '-keyint_min:v:3'),
+    ]).toEqual(['48', '48', '0', '48']);
     expect(after(a, '-var_stream_map')).toBe('v:0,a:0 v:1,a:1 v:2,a:2 v:3,a:3');
     expect([after(a, '-f'), after(a, '-hls_time'), after(a, '-hls_segment_filename')]).toEqual([
       'hls',
@@ -792,6 +894,7 @@ describe('adaptive streaming', () => {
   test('codecsAttribute', () => {
     expect(codecsAttribute('libx264', 1280, 720, 25, 2700, true)).toBe('avc1.64001f,mp4a.40.2');
     expect(codecsAttribute('libx265', 1920, 1080, 25, 2700, false)).toBe('hvc1.1.6.L123.90');
+    expect(codecsAttribute('libx265', 1920, 1080, 25, 2700, false, true)).toBe('hvc1.2.4.L123.90');
   });
 });
 
@@ -868,6 +971,29 @@ describe('animated graphics', () => {
     );
   });
 });
+
+test.each([
+  [undefined, 'ts', false],
+  ['ts', 'ts', false],
+  ['ts-segment', 'ts', false],
+  ['ts-ts-segment', 'ts', false],
+  ['ts-byterange', 'ts', true],
+  ['fmp4', 'fmp4', false],
+  ['mp4', 'fmp4', false],
+  ['mp4-segment', 'fmp4', false],
+  ['mp4-mp4-segment', 'fmp4', false],
+  ['mp4-byterange', 'fmp4', true],
+  ['mp4-mp4-byterange', 'fmp4', true],
+])('adaptive SegmentType %s → %s segments, byte ranges %s', (value, type, byteRange) => {
+  expect(adaptiveSegmentType(value)).toEqual({ type, byteRange });
+});
+
+test.each(['ts-packed-audio', 'mp4-packed-audio-byterange', 'webm'])(
+  'adaptive SegmentType %s: 40000',
+  (v) => {
+    fails(() => adaptiveSegmentType(v), 40000, /SegmentType/);
+  },
+);
 
 test('fpsValue', () => {
   expect([fpsValue(25), fpsValue(29.97), fpsValue(59.94), fpsValue(23.976), fpsValue(12.5)]).toEqual([

@@ -45,6 +45,20 @@ const mp4 = (
 });
 
 describe('parseFfprobeJson', () => {
+  test('an HDR stream reports its colour description; unknown values are left out', () => {
+    const hdr = parseFfprobeJson(
+      mp4([h264({ color_transfer: 'smpte2084', color_primaries: 'bt2020', color_space: 'bt2020nc' }), aac()]),
+    );
+    expect(hdr.video).toMatchObject({
+      colorTransfer: 'smpte2084',
+      colorPrimaries: 'bt2020',
+      colorSpace: 'bt2020nc',
+    });
+    const plain = parseFfprobeJson(mp4([h264({ color_transfer: 'unknown', color_space: 'bt709' }), aac()]));
+    expect(plain.video?.colorTransfer).toBeUndefined();
+    expect(plain.video?.colorSpace).toBe('bt709');
+  });
+
   test('a plain MP4 with H.264 and AAC', () => {
     expect(parseFfprobeJson(mp4([h264(), aac()]))).toEqual({
       container: 'mp4',
