@@ -3,6 +3,8 @@
  *   app create [--name NAME]     create an app (SubAppId) with a SecretId/SecretKey
  *   app list                     list apps
  *   app rotate-key --sub-app-id N   issue a new key for the app and revoke the old ones
+ *   sign-upload --procedure NAME [--expire 3600] [--app SUBAPPID] [--one-time] [--session-context S]
+ *               [--source-context S] [--class-id N]    print a client upload signature (Tencent's format)
  * Local mode (default): talks to the system `npm start` runs, found through <data dir>/credentials.json.
  * AWS: set OPENVOD_MODE=aws and the deployed stack's environment (APPS_TABLE, OPENVOD_KMS_KEY_ID, …).
  */
@@ -20,10 +22,14 @@ async function setupEnv(): Promise<void> {
   if (process.env.OPENVOD_MODE === 'aws') return;
   const dataDir = path.resolve(process.env.OPENVOD_DATA_DIR ?? '.openvod');
   const credsFile = path.join(dataDir, 'credentials.json');
-  if (!existsSync(credsFile)) fail(`no local system found (${credsFile} is missing): run \`npm start\` first.`);
+  if (!existsSync(credsFile))
+    fail(`no local system found (${credsFile} is missing): run \`npm start\` first.`);
   const creds = JSON.parse(readFileSync(credsFile, 'utf8')) as { DynamoDBEndpoint: string };
   const { loadServiceModel } = await import('./serverless-config');
-  const model = loadServiceModel({ root: path.resolve(__dirname, '..'), endpoints: { sqs: 'http://127.0.0.1' } });
+  const model = loadServiceModel({
+    root: path.resolve(__dirname, '..'),
+    endpoints: { sqs: 'http://127.0.0.1' },
+  });
   Object.assign(process.env, {
     ...model.environment,
     OPENVOD_MODE: 'local',
@@ -42,11 +48,27 @@ async function main(): Promise<void> {
       'sub-app-id': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      procedure: { type: 'string' },
+      expire: { type: 'string' },
+      app: { type: 'string' },
+      'one-time': { type: 'boolean' },
+      'session-context': { type: 'string' },
+      'source-context': { type: 'string' },
+      'class-id': { type: 'string' },
     },
   });
+  if (positionals[0] === 'sign-upload') {
+    await setupEnv();
+    const { signUploadCommand } = await import('./cli-sign-upload');
+    console.log(await signUploadCommand(values));
+    return;
+  }
   const [group, cmd] = positionals;
   if (values.help || !group) {
-    console.log('usage: npm run openvod -- app create [--name NAME] | app list | app rotate-key --sub-app-id N  [--json]');
+    console.log(
+      'usage: npm run openvod -- app create [--name NAME] | app list | app rotate-key --sub-app-id N  [--json]\n' +
+        '       npm run openvod -- sign-upload [--procedure NAME] [--expire SECONDS] [--app SUBAPPID] [--one-time]',
+    );
     return;
   }
   if (group !== 'app') fail(`unknown command ${group}; try: app create | app list | app rotate-key`);

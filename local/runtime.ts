@@ -11,9 +11,11 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -128,7 +130,13 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
     let dispatch: (r: import('aws-lambda').S3EventRecord) => void = () => undefined;
     const s3 = await startS3({ port: ports.s3, dataDir, log, onObjectCreated: (r) => dispatch(r) });
     stops.push(() => s3.stop());
-    const sqs = await startSqs({ port: ports.sqs, dataDir, log, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT });
+    const sqs = await startSqs({
+      port: ports.sqs,
+      dataDir,
+      log,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+    });
     stops.push(() => sqs.stop());
 
     const model = loadServiceModel({ root: ROOT, endpoints: { sqs: sqs.endpoint } });
@@ -213,7 +221,9 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
         } else if (e.type === 'schedule') {
           // EventBridge schedules: once at start (catches up after a restart), then every period.
           const fire = () =>
-            void lambdas.invoke(f.name, e.input).catch((err: unknown) => log(`schedule ${f.name}: ${(err as Error).message}`));
+            void lambdas
+              .invoke(f.name, e.input)
+              .catch((err: unknown) => log(`schedule ${f.name}: ${(err as Error).message}`));
           const first = setTimeout(fire, 1000);
           const timer = setInterval(fire, e.everyMs);
           first.unref();
@@ -259,7 +269,40 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
   }
 }
 
-async function createResources(model: ServiceModel, ddbEndpoint: string, s3Endpoint: string, sqsEndpoint: string) {
+/** Creates the GSIs serverless.yml declares that an existing table lacks (one per UpdateTable, as DynamoDB requires). */
+async function addMissingIndexes(ddb: DynamoDBClient, input: CreateTableCommandInput): Promise<void> {
+  const wanted = input.GlobalSecondaryIndexes ?? [];
+  if (wanted.length === 0) return;
+  const current = await ddb.send(new DescribeTableCommand({ TableName: input.TableName }));
+  const have = new Set((current.Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName));
+  for (const gsi of wanted) {
+    if (have.has(gsi.IndexName)) continue;
+    await ddb.send(
+      new UpdateTableCommand({
+        TableName: input.TableName,
+        AttributeDefinitions: input.AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [
+          { Create: { IndexName: gsi.IndexName, KeySchema: gsi.KeySchema, Projection: gsi.Projection } },
+        ],
+      }),
+    );
+    for (let i = 0; i < 100; i++) {
+      const t = await ddb.send(new DescribeTableCommand({ TableName: input.TableName }));
+      if (
+        t.Table?.GlobalSecondaryIndexes?.find((g) => g.IndexName === gsi.IndexName)?.IndexStatus === 'ACTIVE'
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function createResources(
+  model: ServiceModel,
+  ddbEndpoint: string,
+  s3Endpoint: string,
+  sqsEndpoint: string,
+) {
   const ddb = new DynamoDBClient({ region: LOCAL_REGION, endpoint: ddbEndpoint, credentials: CREDS });
   for (const t of model.tables) {
     const p = t.properties as Record<string, unknown>;
@@ -271,12 +314,16 @@ async function createResources(model: ServiceModel, ddbEndpoint: string, s3Endpo
       GlobalSecondaryIndexes: p.GlobalSecondaryIndexes,
       LocalSecondaryIndexes: p.LocalSecondaryIndexes,
       BillingMode: 'PAY_PER_REQUEST',
-      StreamSpecification: stream ? { StreamEnabled: true, StreamViewType: stream.StreamViewType } : undefined,
+      StreamSpecification: stream
+        ? { StreamEnabled: true, StreamViewType: stream.StreamViewType }
+        : undefined,
     } as CreateTableCommandInput;
     try {
       await ddb.send(new CreateTableCommand(input));
     } catch (e) {
       if (!(e instanceof ResourceInUseException)) throw e;
+      // A data directory from an earlier version: add the indexes declared since.
+      await addMissingIndexes(ddb, input);
     }
     const ttl = p.TimeToLiveSpecification as { AttributeName: string; Enabled: boolean } | undefined;
     if (ttl?.Enabled) {
@@ -311,12 +358,17 @@ async function createResources(model: ServiceModel, ddbEndpoint: string, s3Endpo
   for (const q of ordered) {
     const attributes: Record<string, string> = {};
     if (q.visibilityTimeout !== undefined) attributes.VisibilityTimeout = String(q.visibilityTimeout);
-    if (q.messageRetentionPeriod !== undefined) attributes.MessageRetentionPeriod = String(q.messageRetentionPeriod);
+    if (q.messageRetentionPeriod !== undefined)
+      attributes.MessageRetentionPeriod = String(q.messageRetentionPeriod);
     if (q.delaySeconds !== undefined) attributes.DelaySeconds = String(q.delaySeconds);
     if (q.redrive) {
       const dlqArn = arns.get(q.redrive.dlqLogicalId);
-      if (!dlqArn) throw new Error(`queue ${q.name}: dead-letter queue ${q.redrive.dlqLogicalId} not declared`);
-      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: q.redrive.maxReceiveCount });
+      if (!dlqArn)
+        throw new Error(`queue ${q.name}: dead-letter queue ${q.redrive.dlqLogicalId} not declared`);
+      attributes.RedrivePolicy = JSON.stringify({
+        deadLetterTargetArn: dlqArn,
+        maxReceiveCount: q.redrive.maxReceiveCount,
+      });
     }
     let url: string | undefined;
     try {
@@ -326,7 +378,9 @@ async function createResources(model: ServiceModel, ddbEndpoint: string, s3Endpo
       if ((e as Error).name !== 'QueueNameExists' && (e as Error).name !== 'QueueAlreadyExists') throw e;
       url = `${sqsEndpoint}/${LOCAL_ACCOUNT}/${q.name}`;
     }
-    const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+    const attrs = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+    );
     arns.set(q.logicalId, String(attrs.Attributes?.QueueArn));
   }
   sqs.destroy();
@@ -364,7 +418,12 @@ async function ensureDefaultApp(
     }
   }
   clients.ddb.destroy();
-  const out: LocalCredentials = { ...endpoints, SubAppId: creds.SubAppId, SecretId: creds.SecretId, SecretKey: creds.SecretKey };
+  const out: LocalCredentials = {
+    ...endpoints,
+    SubAppId: creds.SubAppId,
+    SecretId: creds.SecretId,
+    SecretKey: creds.SecretKey,
+  };
   writeJsonAtomic(file, out);
   return out;
 }

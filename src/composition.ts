@@ -10,11 +10,31 @@ import { SqsIntakeQueue } from './adapters/intake-queue';
 import { SfnFlowStarter } from './adapters/flow-starter';
 import { S3Storage } from './adapters/s3-storage';
 import { AppsService } from './services/apps';
-import { PresetCatalog } from './media/templates';
+import { DynamoTemplatesRepository } from './adapters/templates-repo';
+import { AppTemplateCatalog } from './services/templates';
+import type { ProcedureDeps } from './services/procedures';
 import { resolveFfmpeg } from './media/ffmpeg-path';
 import type { ApiServices } from './api/actions';
 import type { FlowDeps } from './services/flow';
 import type { WorkerDeps } from './services/worker';
+import { DynamoEventStore } from './adapters/event-store';
+import { DynamoEventConfigRepository } from './adapters/event-config-repo';
+import { SqsDeliveryQueue } from './adapters/delivery-queue';
+import { postCallback } from './adapters/http-callback';
+import { procedureTask } from './services/task-view';
+import type { NotifierDeps, PublishDeps } from './services/events';
+import type { DeliveryDeps } from './services/delivery';
+import type { EventApiDeps } from './api/actions-events';
+import { DynamoUploadStore } from './adapters/upload-store';
+import { S3UploadObjects } from './adapters/upload-objects';
+import type { RegistrationDeps } from './services/upload-registration';
+import { finishPullUpload } from './services/upload-pull';
+import { startProcedure } from './services/procedures';
+import { publishEvent } from './services/events';
+import type { UploadServices } from './api/actions-upload';
+import { DynamoFileTasks, DynamoMediaLibraryRepository } from './adapters/media-library-repo';
+import { S3MediaObjects } from './adapters/media-objects';
+import type { MediaLibraryDeps } from './services/media-library';
 
 /** Wires adapters to services from the configuration: the only place that knows both. */
 export function makeCipher(config: Config, clients: AwsClients): SecretCipher {
@@ -24,17 +44,41 @@ export function makeCipher(config: Config, clients: AwsClients): SecretCipher {
 }
 
 export function makeAppsService(config: Config, clients = sharedClients(config)): AppsService {
-  return new AppsService(new DynamoAppsRepository(clients.doc, config.tables.apps), makeCipher(config, clients));
+  return new AppsService(
+    new DynamoAppsRepository(clients.doc, config.tables.apps),
+    makeCipher(config, clients),
+  );
 }
 
 const urlPolicy = (config: Config) => ({ allowLoopback: config.allowLoopbackUrls });
 
 export function makeApiServices(config: Config, clients = sharedClients(config)): ApiServices {
+  const templates = new DynamoTemplatesRepository(clients.doc, config.tables.templates);
   return {
     tasks: new DynamoTasksRepository(clients.doc, config.tables.tasks),
     taskStore: new DynamoTaskStore(clients.doc, config.tables.tasks),
     media: new DynamoMediaRepository(clients.doc, config.tables.media),
-    catalog: new PresetCatalog(),
+    templates,
+    // Presets first, then the app's own custom templates.
+    catalog: new AppTemplateCatalog(templates),
+    intake: new SqsIntakeQueue(clients.sqs, config.intakeQueueUrl),
+    urlPolicy: urlPolicy(config),
+    bucket: config.mediaBucket,
+    clock: Date.now,
+    events: makeEventApiDeps(config, clients),
+    upload: makeUploadServices(config, clients),
+    library: makeMediaLibraryDeps(config, clients),
+  };
+}
+
+/** What starting a task-flow template by name needs (ProcessMediaByProcedure, uploads that name a procedure). */
+export function makeProcedureDeps(config: Config, clients = sharedClients(config)): ProcedureDeps {
+  const templates = new DynamoTemplatesRepository(clients.doc, config.tables.templates);
+  return {
+    tasks: new DynamoTaskStore(clients.doc, config.tables.tasks),
+    media: new DynamoMediaRepository(clients.doc, config.tables.media),
+    templates,
+    catalog: new AppTemplateCatalog(templates),
     intake: new SqsIntakeQueue(clients.sqs, config.intakeQueueUrl),
     urlPolicy: urlPolicy(config),
     bucket: config.mediaBucket,
@@ -43,6 +87,7 @@ export function makeApiServices(config: Config, clients = sharedClients(config))
 }
 
 export function makeFlowDeps(config: Config, clients = sharedClients(config)): FlowDeps {
+  let pullUploadDeps: RegistrationDeps | undefined;
   return {
     tasks: new DynamoTaskStore(clients.doc, config.tables.tasks),
     media: new DynamoMediaRepository(clients.doc, config.tables.media),
@@ -50,6 +95,12 @@ export function makeFlowDeps(config: Config, clients = sharedClients(config)): F
     clock: Date.now,
     logger,
     fargateMinDurationSeconds: config.fargateMinDurationSeconds,
+    library: makeMediaLibraryDeps(config, clients),
+    // A PullUpload task starts its procedure once its media is ready (src/services/upload-pull.ts).
+    beforeFinish: (task) => {
+      pullUploadDeps ??= makeUploadRegistrationDeps(config, clients, { ffprobe: '' });
+      return finishPullUpload(pullUploadDeps, task);
+    },
   };
 }
 
@@ -71,5 +122,150 @@ export function makeWorkerDeps(config: Config, clients = sharedClients(config)):
     progressIntervalMs: config.progressIntervalMs,
     fetchTimeoutMs: config.fetchTimeoutMs,
     ffmpegTimeoutMs: config.ffmpegTimeoutMs,
+  };
+}
+
+/** Notifications: the notifier (tasks stream → events), the pusher (HTTP callbacks) and the event API actions. */
+/** What any producer needs to call `publishEvent` (e.g. the upload trigger for NewFileUpload). */
+export function makePublishDeps(config: Config, clients = sharedClients(config)): PublishDeps {
+  return {
+    events: new DynamoEventStore(clients.doc, config.tables.events),
+    configs: new DynamoEventConfigRepository(clients.doc, config.tables.events),
+    clock: Date.now,
+  };
+}
+
+export function makeNotifierDeps(config: Config, clients = sharedClients(config)): NotifierDeps {
+  const media = new DynamoMediaRepository(clients.doc, config.tables.media);
+  return {
+    events: new DynamoEventStore(clients.doc, config.tables.events),
+    configs: new DynamoEventConfigRepository(clients.doc, config.tables.events),
+    tasks: new DynamoTaskStore(clients.doc, config.tables.tasks),
+    procedureTask: (task, subtasks) => procedureTask(task, subtasks, media),
+    clock: Date.now,
+    log: (msg, extra) => logger.info(msg, extra),
+  };
+}
+
+/** The pusher reads the SignKey per attempt: a change reaches it within `ttlMs`. */
+function cachedConfigs(repo: DynamoEventConfigRepository, ttlMs: number): DeliveryDeps['configs'] {
+  const cache = new Map<number, { at: number; value: ReturnType<DynamoEventConfigRepository['get']> }>();
+  return {
+    get(subAppId) {
+      const hit = cache.get(subAppId);
+      if (hit && Date.now() - hit.at < ttlMs) return hit.value;
+      const value = repo.get(subAppId);
+      value.catch(() => cache.delete(subAppId));
+      cache.set(subAppId, { at: Date.now(), value });
+      return value;
+    },
+  };
+}
+
+export function makeDeliveryDeps(config: Config, clients = sharedClients(config)): DeliveryDeps {
+  const n = config.notifications;
+  if (!n.deliveryQueueUrl || !n.dlqUrl) {
+    throw new Error(
+      'OpenVOD configuration is incomplete: EVENT_DELIVERY_QUEUE_URL and EVENT_DLQ_URL are needed to push events',
+    );
+  }
+  const policy = urlPolicy(config);
+  return {
+    events: new DynamoEventStore(clients.doc, config.tables.events),
+    configs: cachedConfigs(new DynamoEventConfigRepository(clients.doc, config.tables.events), 1000),
+    queue: new SqsDeliveryQueue(clients.sqs, n.deliveryQueueUrl, n.dlqUrl),
+    post: (url, body, headers, timeoutMs) => postCallback(url, body, headers, timeoutMs, policy),
+    clock: Date.now,
+    policy: { baseMs: n.backoffBaseMs, maxMs: n.backoffMaxMs, windowMs: n.retryWindowMs },
+    timeoutMs: n.callbackTimeoutMs,
+    log: (msg, extra) => logger.info(msg, extra),
+  };
+}
+
+export function makeEventApiDeps(config: Config, clients = sharedClients(config)): EventApiDeps {
+  const events = new DynamoEventStore(clients.doc, config.tables.events);
+  return {
+    configs: new DynamoEventConfigRepository(clients.doc, config.tables.events),
+    urlPolicy: urlPolicy(config),
+    clock: Date.now,
+    pull: {
+      events,
+      clock: Date.now,
+      visibilityMs: config.notifications.pullVisibilityMs,
+      waitMs: config.notifications.pullWaitMs,
+    },
+  };
+}
+
+/** Uploads (src/services/upload-*.ts): registering uploaded objects, starting their task flows, NewFileUpload. */
+export function makeUploadRegistrationDeps(
+  config: Config,
+  clients = sharedClients(config),
+  opts: { ffprobe?: string } = {},
+): RegistrationDeps {
+  const procedures = makeProcedureDeps(config, clients);
+  const publish = {
+    events: new DynamoEventStore(clients.doc, config.tables.events),
+    configs: new DynamoEventConfigRepository(clients.doc, config.tables.events),
+    clock: Date.now,
+  };
+  return {
+    media: new DynamoMediaRepository(clients.doc, config.tables.media),
+    storage: new S3Storage(clients.s3, config.mediaBucket, config.mediaBaseUrl),
+    ffprobe: opts.ffprobe ?? resolveFfmpeg(process.env).ffprobe,
+    clock: Date.now,
+    logger,
+    uploads: new DynamoUploadStore(clients.doc, config.tables.tasks),
+    objects: new S3UploadObjects(clients.s3, config.mediaBucket),
+    startProcedure: (subAppId, req) => startProcedure(procedures, subAppId, req),
+    publishNewFileUpload: async (e) => {
+      await publishEvent(publish, {
+        subAppId: e.subAppId,
+        eventId: e.eventId,
+        eventType: 'NewFileUpload',
+        content: e.content,
+      });
+    },
+  };
+}
+
+/** ApplyUpload/CommitUpload, the signed client upload, and PullUpload. */
+export function makeUploadServices(config: Config, clients = sharedClients(config)): UploadServices {
+  const storage = new S3Storage(clients.s3, config.mediaBucket, config.mediaBaseUrl);
+  const media = new DynamoMediaRepository(clients.doc, config.tables.media);
+  return {
+    api: {
+      uploads: new DynamoUploadStore(clients.doc, config.tables.tasks),
+      objects: new S3UploadObjects(clients.s3, config.mediaBucket),
+      media,
+      storage,
+      clock: Date.now,
+      region: config.region,
+    },
+    pull: {
+      tasks: new DynamoTaskStore(clients.doc, config.tables.tasks),
+      media,
+      intake: new SqsIntakeQueue(clients.sqs, config.intakeQueueUrl),
+      urlPolicy: urlPolicy(config),
+      bucket: config.mediaBucket,
+      region: config.region,
+      clock: Date.now,
+      publicUrl: (key) => storage.publicUrl(key),
+    },
+  };
+}
+
+/** The media library (src/services/media-library.ts): outputs recorded on media, DescribeMediaInfos, DeleteMedia, SearchMedia. */
+export function makeMediaLibraryDeps(config: Config, clients = sharedClients(config)): MediaLibraryDeps {
+  const storage = new S3Storage(clients.s3, config.mediaBucket, config.mediaBaseUrl);
+  return {
+    media: new DynamoMediaRepository(clients.doc, config.tables.media),
+    library: new DynamoMediaLibraryRepository(clients.doc, config.tables.media),
+    objects: new S3MediaObjects(clients.s3, config.mediaBucket),
+    fileTasks: new DynamoFileTasks(clients.doc, config.tables.tasks),
+    publicUrl: (key) => storage.publicUrl(key),
+    region: config.region,
+    clock: Date.now,
+    logger,
   };
 }

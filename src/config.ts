@@ -48,6 +48,18 @@ const schema = z.object({
   OPENVOD_FFMPEG_TIMEOUT_S: z.coerce.number().int().min(1).default(3600),
   /** Progress of a subtask is written at most this often (ms). */
   OPENVOD_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(2000),
+  /** Notifications: the callback delivery queue and its dead-letter queue (needed by the pusher). */
+  EVENT_DELIVERY_QUEUE_URL: z.string().min(1).optional(),
+  EVENT_DLQ_URL: z.string().min(1).optional(),
+  /** A callback must answer 2xx within this long (ms). */
+  OPENVOD_CALLBACK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  /** Callback retries: first delay (doubling), longest delay, and how long after the event attempts go on. */
+  OPENVOD_CALLBACK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(5000),
+  OPENVOD_CALLBACK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(3_600_000),
+  OPENVOD_CALLBACK_RETRY_WINDOW_S: z.coerce.number().int().min(0).default(86_400),
+  /** PullEvents: a pulled event not confirmed within this long is delivered again (s); long-poll wait (ms). */
+  OPENVOD_PULL_VISIBILITY_S: z.coerce.number().min(0.1).default(30),
+  OPENVOD_PULL_WAIT_MS: z.coerce.number().int().min(0).max(20_000).default(5000),
 });
 
 export type Config = Readonly<{
@@ -69,6 +81,16 @@ export type Config = Readonly<{
   fetchTimeoutMs: number;
   ffmpegTimeoutMs: number;
   progressIntervalMs: number;
+  notifications: {
+    deliveryQueueUrl?: string;
+    dlqUrl?: string;
+    callbackTimeoutMs: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    retryWindowMs: number;
+    pullVisibilityMs: number;
+    pullWaitMs: number;
+  };
 }>;
 
 export class ConfigError extends Error {
@@ -123,6 +145,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     fetchTimeoutMs: e.OPENVOD_FETCH_TIMEOUT_MS,
     ffmpegTimeoutMs: e.OPENVOD_FFMPEG_TIMEOUT_S * 1000,
     progressIntervalMs: e.OPENVOD_PROGRESS_INTERVAL_MS,
+    notifications: {
+      deliveryQueueUrl: e.EVENT_DELIVERY_QUEUE_URL,
+      dlqUrl: e.EVENT_DLQ_URL,
+      callbackTimeoutMs: e.OPENVOD_CALLBACK_TIMEOUT_MS,
+      backoffBaseMs: e.OPENVOD_CALLBACK_BACKOFF_BASE_MS,
+      backoffMaxMs: e.OPENVOD_CALLBACK_BACKOFF_MAX_MS,
+      retryWindowMs: e.OPENVOD_CALLBACK_RETRY_WINDOW_S * 1000,
+      pullVisibilityMs: Math.round(e.OPENVOD_PULL_VISIBILITY_S * 1000),
+      pullWaitMs: e.OPENVOD_PULL_WAIT_MS,
+    },
   });
 }
 

@@ -25,7 +25,8 @@
  * (multipart above 5 MiB), Put/GetObjectTagging and presigned PUT/GET used with plain `fetch` work.
  * As a guard, this server answers any `aws-chunked` request with 400 InvalidRequest instead of corrupting it.
  *
- * Other s3rver gaps: `Tagging` (x-amz-tagging) on PutObject is ignored (use PutObjectTagging); no
+ * s3rver ignores `Tagging` (x-amz-tagging) on PutObject and CreateMultipartUpload: this wrapper applies it to
+ * the created object before the ObjectCreated event is delivered, as S3 does. Other s3rver gaps: no
  * versioning, no ACL/policy enforcement; UploadPartCopy is NotImplemented.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -125,6 +126,17 @@ function randomHex(n: number): string {
 interface RequestInfo {
   method: string;
   url: string;
+  /** `x-amz-tagging` of the request (S3 applies it to the created object; s3rver ignores it). */
+  tagging?: string;
+}
+
+/** s3rver's tagging subresource XML for an `x-amz-tagging` query string (k1=v1&k2=v2). */
+export function taggingXml(tagging: string): string {
+  const esc = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const tags = [...new URLSearchParams(tagging)]
+    .map(([k, v]) => `<Tag><Key>${esc(k)}</Key><Value>${esc(v)}</Value></Tag>`)
+    .join('');
+  return `<Tagging><TagSet>${tags}</TagSet></Tagging>`;
 }
 
 function isAwsChunked(req: IncomingMessage): boolean {
@@ -154,6 +166,17 @@ export async function startS3(opts: StartS3Options): Promise<S3Emulator> {
   // Remember which request emitted an event (to tell CompleteMultipartUpload from a form POST),
   // and refuse aws-chunked bodies, which s3rver would store verbatim.
   const als = new AsyncLocalStorage<RequestInfo>();
+  const multipartTags = new Map<string, string>();
+  const { TaggingConfiguration } = requireCjs('s3rver/lib/models/config') as {
+    TaggingConfiguration: new (xml: string) => { type: string; toXML(indent?: number): string };
+  };
+  const store = server.store as unknown as {
+    putSubresource(
+      bucket: string,
+      key: string,
+      resource: { type: string; toXML(indent?: number): string },
+    ): Promise<void>;
+  };
   const koaCallback = server.callback.bind(server);
   server.callback = (): RequestHandler => {
     const handler = koaCallback();
@@ -170,7 +193,13 @@ export async function startS3(opts: StartS3Options): Promise<S3Emulator> {
         );
         return;
       }
-      als.run({ method: req.method ?? '', url: req.url ?? '' }, () => handler(req, res));
+      const tagging =
+        typeof req.headers['x-amz-tagging'] === 'string' ? req.headers['x-amz-tagging'] : undefined;
+      // CreateMultipartUpload's tags apply to the object its completion creates: remember them until then.
+      if (tagging && req.method === 'POST' && /[?&]uploads(=|&|$)/.test(req.url ?? '')) {
+        multipartTags.set(decodeURIComponent((req.url ?? '').split('?')[0].replace(/^\//, '')), tagging);
+      }
+      als.run({ method: req.method ?? '', url: req.url ?? '', tagging }, () => handler(req, res));
     };
   };
 
@@ -222,7 +251,26 @@ export async function startS3(opts: StartS3Options): Promise<S3Emulator> {
           log(`s3: onObjectCreated threw for s3://${bucket}/${key}: ${(err as Error).message}`);
         }
       };
-      if (raw.s3.object.eTag) {
+      // Tags sent at creation (PutObject / CreateMultipartUpload `x-amz-tagging`) are on the object before the
+      // event is delivered, as on S3.
+      const tagging =
+        eventName === 'ObjectCreated:Put'
+          ? reqInfo?.tagging
+          : eventName === 'ObjectCreated:CompleteMultipartUpload'
+            ? multipartTags.get(`${bucket}/${key}`)
+            : undefined;
+      if (eventName === 'ObjectCreated:CompleteMultipartUpload') multipartTags.delete(`${bucket}/${key}`);
+      if (tagging && raw.s3.object.eTag) {
+        const eTag = raw.s3.object.eTag;
+        const p = store
+          .putSubresource(bucket, key, new TaggingConfiguration(taggingXml(tagging)))
+          .catch((err: unknown) =>
+            log(`s3: could not apply x-amz-tagging to ${key}: ${(err as Error).message}`),
+          )
+          .then(() => deliver(build(eTag)))
+          .finally(() => pending.delete(p));
+        pending.add(p);
+      } else if (raw.s3.object.eTag) {
         deliver(build(raw.s3.object.eTag));
       } else {
         // s3rver leaves eTag out of Copy events: read it from the stored metadata.

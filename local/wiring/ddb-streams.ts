@@ -44,7 +44,7 @@ export interface StreamMappingOptions {
   reportBatchItemFailures?: boolean;
   checkpointFile: string;
   handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>;
-  /** Wait between polls when a poll brought nothing (default 200 ms). */
+  /** Wait between polls when a poll brought nothing (default 100 ms: events must reach callbacks quickly). */
   pollIntervalMs?: number;
   region?: string;
   log?: (msg: string) => void;
@@ -147,7 +147,7 @@ function readCheckpoint(file: string): CheckpointState | undefined {
 export function startStreamMapping(opts: StreamMappingOptions): StreamMapping {
   const log = opts.log ?? (() => undefined);
   const region = opts.region ?? 'us-east-1';
-  const pollIntervalMs = opts.pollIntervalMs ?? 200;
+  const pollIntervalMs = opts.pollIntervalMs ?? 100;
   const maxRetries =
     opts.maximumRetryAttempts === undefined || opts.maximumRetryAttempts < 0
       ? Infinity

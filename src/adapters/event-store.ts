@@ -1,30 +1,322 @@
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TransitionEvent } from '../services/events';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 
 /** Unpulled events are kept 4 days (Tencent's reliable-callback retention). */
 export const EVENT_RETENTION_SECONDS = 4 * 24 * 3600;
 
-/** Events table: pk `APP#<SubAppId>`, sk `EVT#<EventId>`; a second write of the same event is refused. */
+/**
+ * Events table, one item per event: pk `APP#<SubAppId>`, sk `EVT#<EventId>` (a second write of the same
+ * event is refused, so deterministic IDs make every producer idempotent).
+ *
+ * Delivery state lives on the item and changes only by conditional writes:
+ * - PUSH events start `PUSHING` (pushNext = the attempt number that may run next, pushLease = the lease of
+ *   the attempt running now) and end `PUSHED` (acknowledged by a 2xx) or, after the retry window,
+ *   `PENDING` (given up: pullable).
+ * - PULL events (and PUSH without a URL) start `PENDING`: pullable. While pending they carry the index
+ *   attributes `pullpk` = `APP#<SubAppId>`, `pullsk` = `<visibleAt ms, 15 digits>#<EventId>` (GSI
+ *   `byVisibleAt`): a pull moves visibleAt 30 s ahead and sets a new handle, a confirm removes them (`CONFIRMED`).
+ */
+export type EventState = 'PUSHING' | 'PUSHED' | 'PENDING' | 'CONFIRMED';
+
+export interface StoredEvent {
+  subAppId: number;
+  eventId: string;
+  eventType: string;
+  /** Tencent's EventContent without EventHandle (EventType + the event's own field). */
+  content: Record<string, unknown>;
+  createTime: string;
+  createdAtMs: number;
+  delivery: 'PUSH' | 'PULL';
+  /** The NotificationUrl snapshot of a PUSH event. */
+  url?: string;
+  state: EventState;
+  pushNext?: number;
+  pushLease?: number;
+  pushError?: string;
+  visibleAt?: number;
+  handle?: string;
+  pulls?: number;
+  expiresAt: number;
+  /** Producer facts (task, transition) for logs and tests. */
+  taskId?: string;
+  transition?: string;
+}
+
+const key = (subAppId: number, eventId: string) => ({ pk: `APP#${subAppId}`, sk: `EVT#${eventId}` });
+export const pullSortKey = (visibleAt: number, eventId: string) =>
+  `${String(visibleAt).padStart(15, '0')}#${eventId}`;
+const isConditionFailure = (e: unknown) => (e as Error)?.name === 'ConditionalCheckFailedException';
+
+function fromItem(i: Record<string, unknown>): StoredEvent {
+  const { pk: _pk, sk: _sk, pullpk: _p, pullsk: _s, ...rest } = i;
+  return rest as unknown as StoredEvent;
+}
+
 export class DynamoEventStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
   ) {}
 
+  private async updateIf(
+    input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>,
+  ): Promise<Record<string, unknown> | undefined> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({ ReturnValues: 'ALL_NEW', ...input, TableName: this.table }),
+      );
+      return out.Attributes ?? {};
+    } catch (e) {
+      if (isConditionFailure(e)) return undefined;
+      throw e;
+    }
+  }
+
   /** Stores the event once; returns false when it was stored before. */
-  async putOnce(e: TransitionEvent & { content: object; createTime: string }, nowSeconds: number): Promise<boolean> {
+  async putOnce(e: StoredEvent): Promise<boolean> {
+    const pending = e.state === 'PENDING';
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: { pk: `APP#${e.subAppId}`, sk: `EVT#${e.eventId}`, ...e, expiresAt: nowSeconds + EVENT_RETENTION_SECONDS },
+          Item: {
+            ...key(e.subAppId, e.eventId),
+            ...e,
+            ...(pending
+              ? { pullpk: `APP#${e.subAppId}`, pullsk: pullSortKey(e.visibleAt ?? e.createdAtMs, e.eventId) }
+              : {}),
+          },
           ConditionExpression: 'attribute_not_exists(sk)',
         }),
       );
       return true;
     } catch (err) {
-      if ((err as Error).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionFailure(err)) return false;
       throw err;
+    }
+  }
+
+  async get(subAppId: number, eventId: string): Promise<StoredEvent | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: key(subAppId, eventId), ConsistentRead: true }),
+    );
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  /**
+   * Takes the push lease for attempt `attempt`: only when that attempt is next and no lease is live.
+   * Returns the event (with the lease) or undefined when the condition did not hold.
+   */
+  async claimPush(
+    subAppId: number,
+    eventId: string,
+    attempt: number,
+    now: number,
+    leaseUntil: number,
+  ): Promise<StoredEvent | undefined> {
+    const out = await this.updateIf({
+      Key: key(subAppId, eventId),
+      UpdateExpression: 'SET pushLease = :lease',
+      ConditionExpression:
+        '#st = :pushing AND pushNext = :n AND (attribute_not_exists(pushLease) OR pushLease < :now)',
+      ExpressionAttributeNames: { '#st': 'state' },
+      ExpressionAttributeValues: { ':lease': leaseUntil, ':pushing': 'PUSHING', ':n': attempt, ':now': now },
+    });
+    return out ? fromItem(out) : undefined;
+  }
+
+  /**
+   * The successor of an attempt whose bookkeeping was lost (its handler died after queueing this message and
+   * its lease ran out) takes over: pushNext moves from `from` to `to`. Conditional, so it happens once.
+   */
+  async advancePush(
+    subAppId: number,
+    eventId: string,
+    from: number,
+    to: number,
+    now: number,
+  ): Promise<boolean> {
+    const out = await this.updateIf({
+      Key: key(subAppId, eventId),
+      UpdateExpression: 'SET pushNext = :to',
+      ConditionExpression:
+        '#st = :pushing AND pushNext = :from AND (attribute_not_exists(pushLease) OR pushLease < :now)',
+      ExpressionAttributeNames: { '#st': 'state' },
+      ExpressionAttributeValues: { ':pushing': 'PUSHING', ':from': from, ':to': to, ':now': now },
+      ReturnValues: 'NONE',
+    });
+    return out !== undefined;
+  }
+
+  /** A 2xx: the event is acknowledged and never pushed again. */
+  async markPushed(
+    subAppId: number,
+    eventId: string,
+    lease: number,
+    now: number,
+    attempt: number,
+  ): Promise<boolean> {
+    const out = await this.updateIf({
+      Key: key(subAppId, eventId),
+      UpdateExpression: 'SET #st = :pushed, pushedAt = :now, pushAttempts = :n REMOVE pushLease, pushError',
+      ConditionExpression: '#st = :pushing AND pushLease = :lease',
+      ExpressionAttributeNames: { '#st': 'state' },
+      ExpressionAttributeValues: {
+        ':pushed': 'PUSHED',
+        ':pushing': 'PUSHING',
+        ':lease': lease,
+        ':now': now,
+        ':n': attempt,
+      },
+      ReturnValues: 'NONE',
+    });
+    return out !== undefined;
+  }
+
+  /** A failed attempt whose successor is already queued: attempt + 1 may run next. */
+  async recordFailure(
+    subAppId: number,
+    eventId: string,
+    lease: number,
+    attempt: number,
+    error: string,
+  ): Promise<boolean> {
+    const out = await this.updateIf({
+      Key: key(subAppId, eventId),
+      UpdateExpression: 'SET pushNext = :next, pushError = :err, pushAttempts = :n REMOVE pushLease',
+      ConditionExpression: '#st = :pushing AND pushLease = :lease',
+      ExpressionAttributeNames: { '#st': 'state' },
+      ExpressionAttributeValues: {
+        ':pushing': 'PUSHING',
+        ':lease': lease,
+        ':next': attempt + 1,
+        ':n': attempt,
+        ':err': error.slice(0, 500),
+      },
+      ReturnValues: 'NONE',
+    });
+    return out !== undefined;
+  }
+
+  /** Push gave up: the event becomes pullable now (nothing is dropped). */
+  async giveUpPush(
+    subAppId: number,
+    eventId: string,
+    lease: number,
+    attempt: number,
+    error: string,
+    now: number,
+  ): Promise<boolean> {
+    const out = await this.updateIf({
+      Key: key(subAppId, eventId),
+      UpdateExpression:
+        'SET #st = :pending, pushError = :err, pushAttempts = :n, pushGaveUpAt = :now, visibleAt = :now, pullpk = :pp, pullsk = :ps REMOVE pushLease',
+      ConditionExpression: '#st = :pushing AND pushLease = :lease',
+      ExpressionAttributeNames: { '#st': 'state' },
+      ExpressionAttributeValues: {
+        ':pending': 'PENDING',
+        ':pushing': 'PUSHING',
+        ':lease': lease,
+        ':n': attempt,
+        ':err': error.slice(0, 500),
+        ':now': now,
+        ':pp': `APP#${subAppId}`,
+        ':ps': pullSortKey(now, eventId),
+      },
+      ReturnValues: 'NONE',
+    });
+    return out !== undefined;
+  }
+
+  /** Pending events of the app visible at `now`, oldest first (index: keys only). */
+  async visible(
+    subAppId: number,
+    now: number,
+    limit: number,
+  ): Promise<Array<{ eventId: string; pullsk: string }>> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'byVisibleAt',
+        KeyConditionExpression: 'pullpk = :p AND pullsk < :bound',
+        ExpressionAttributeValues: { ':p': `APP#${subAppId}`, ':bound': String(now + 1).padStart(15, '0') },
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((i) => ({ eventId: String(i.sk).slice(4), pullsk: String(i.pullsk) }));
+  }
+
+  /**
+   * Hands a visible event out: new handle, invisible until `until`. Conditional on the index entry the
+   * caller saw, so two concurrent pulls never both get it.
+   */
+  async claimPull(
+    subAppId: number,
+    eventId: string,
+    seenSk: string,
+    handle: string,
+    until: number,
+    nowSeconds: number,
+  ): Promise<StoredEvent | undefined> {
+    const out = await this.updateIf({
+      Key: key(subAppId, eventId),
+      UpdateExpression:
+        'SET handle = :h, visibleAt = :until, pullsk = :sk, pulls = if_not_exists(pulls, :zero) + :one',
+      ConditionExpression: 'pullsk = :seen AND #st = :pending AND expiresAt > :nowS',
+      ExpressionAttributeNames: { '#st': 'state' },
+      ExpressionAttributeValues: {
+        ':h': handle,
+        ':until': until,
+        ':sk': pullSortKey(until, eventId),
+        ':zero': 0,
+        ':one': 1,
+        ':seen': seenSk,
+        ':pending': 'PENDING',
+        ':nowS': nowSeconds,
+      },
+    });
+    return out ? fromItem(out) : undefined;
+  }
+
+  /**
+   * Confirms a pulled event: only with its current handle, before the handle expires. Returns 'ok' or why not.
+   */
+  async confirm(
+    subAppId: number,
+    eventId: string,
+    handle: string,
+    now: number,
+  ): Promise<'ok' | 'unknown' | 'superseded' | 'expired' | 'confirmed'> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key(subAppId, eventId),
+          UpdateExpression: 'SET #st = :confirmed, confirmedAt = :now REMOVE pullpk, pullsk',
+          ConditionExpression: '#st = :pending AND handle = :h AND visibleAt > :now',
+          ExpressionAttributeNames: { '#st': 'state' },
+          ExpressionAttributeValues: {
+            ':confirmed': 'CONFIRMED',
+            ':pending': 'PENDING',
+            ':h': handle,
+            ':now': now,
+          },
+        }),
+      );
+      return 'ok';
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const item = await this.get(subAppId, eventId);
+      if (!item || !item.handle) return 'unknown';
+      if (item.handle !== handle) return 'superseded';
+      // Confirming twice with the same handle is not an error.
+      if (item.state === 'CONFIRMED') return 'confirmed';
+      return 'expired';
     }
   }
 }

@@ -5,6 +5,12 @@ import { TASK_STATUSES, type TaskSummary } from '../domain/task';
 import type { DynamoTasksRepository } from '../adapters/tasks-repo';
 import { processMedia, type SubmitDeps } from '../services/submit';
 import { describeTaskDetail } from '../services/task-view';
+import type { DynamoTemplatesRepository } from '../adapters/templates-repo';
+import { TEMPLATE_ACTIONS } from './actions-templates';
+import { EVENT_ACTIONS, type EventApiDeps } from './actions-events';
+import { UPLOAD_ACTIONS, type UploadServices } from './actions-upload';
+import { MEDIA_ACTIONS } from './actions-media';
+import type { MediaLibraryDeps } from '../services/media-library';
 
 /** What an action handler gets: the caller's app (from its key) and the services. */
 export interface ActionContext {
@@ -17,6 +23,14 @@ export interface ActionContext {
 export interface ApiServices extends Omit<SubmitDeps, 'tasks'> {
   tasks: DynamoTasksRepository;
   taskStore: SubmitDeps['tasks'];
+  /** Custom templates and task-flow templates of the apps (src/api/actions-templates.ts). */
+  templates: DynamoTemplatesRepository;
+  /** Event configuration and PullEvents/ConfirmEvents (src/api/actions-events.ts). */
+  events?: EventApiDeps;
+  /** ApplyUpload/CommitUpload/PullUpload (src/api/actions-upload.ts). */
+  upload?: UploadServices;
+  /** DescribeMediaInfos/DeleteMedia/SearchMedia (src/api/actions-media.ts). */
+  library?: MediaLibraryDeps;
 }
 
 const describeTaskDetailSchema = z.object({ ...common, TaskId: z.string().min(1).max(128) }).strict();
@@ -57,13 +71,21 @@ export function taskSimpleInfo(t: TaskSummary): object {
 
 /** The implemented actions. Every other action of the VOD API answers UnsupportedOperation. */
 export const ACTIONS: Record<string, ActionHandler> = {
+  ...TEMPLATE_ACTIONS,
+  ...EVENT_ACTIONS,
+  ...UPLOAD_ACTIONS,
+  ...MEDIA_ACTIONS,
   ProcessMedia(ctx, raw) {
     return processMedia({ ...ctx.services, tasks: ctx.services.taskStore }, ctx.subAppId, raw);
   },
 
   async DescribeTaskDetail(ctx, raw) {
     const p = parseParams(describeTaskDetailSchema, raw);
-    return describeTaskDetail({ tasks: ctx.services.taskStore, media: ctx.services.media }, ctx.subAppId, p.TaskId);
+    return describeTaskDetail(
+      { tasks: ctx.services.taskStore, media: ctx.services.media },
+      ctx.subAppId,
+      p.TaskId,
+    );
   },
 
   async DescribeTasks(ctx, raw) {
@@ -74,12 +96,14 @@ export const ACTIONS: Record<string, ActionHandler> = {
       fileId: p.FileId,
       createTime: p.CreateTime && { after: p.CreateTime.After, before: p.CreateTime.Before },
       finishTime: p.FinishTime && { after: p.FinishTime.After, before: p.FinishTime.Before },
-      sort: p.Sort
-        ? { field: p.Sort.Field, order: p.Sort.Order }
-        : { field: 'CreateTime', order: 'Desc' },
+      sort: p.Sort ? { field: p.Sort.Field, order: p.Sort.Order } : { field: 'CreateTime', order: 'Desc' },
       limit: p.Limit ?? 10,
       scrollToken: p.ScrollToken || undefined,
     });
-    return { TaskSet: out.tasks.map(taskSimpleInfo), ScrollToken: out.scrollToken ?? '', TotalCount: out.totalCount };
+    return {
+      TaskSet: out.tasks.map(taskSimpleInfo),
+      ScrollToken: out.scrollToken ?? '',
+      TotalCount: out.totalCount,
+    };
   },
 };

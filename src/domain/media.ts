@@ -1,4 +1,5 @@
 import type { MediaProbe } from '../media/probe';
+import type { SubtaskKind } from './task';
 
 /** A media file known to OpenVOD (FileId). The upload issue extends it (media library, outputs). */
 export type MediaStatus = 'PENDING' | 'READY' | 'FAILED';
@@ -14,9 +15,36 @@ export interface Media {
   sourceUrl?: string;
   metaData?: MediaProbe;
   failReason?: string;
+  /** Upload issue: what the upload asked for, and the task flow it started (or why it could not). */
+  classId?: number;
+  sourceContext?: string;
+  sessionContext?: string;
+  procedure?: string;
+  procedureTaskId?: string;
+  procedureError?: string;
   createTime: string;
   updateTime: string;
+  /** Media library: the cover (CoverBySnapshot output), its finish time (a later cover replaces an earlier one). */
+  coverUrl?: string;
+  coverTime?: string;
+  /** Media library: `<Kind>#<Definition>` of each output recorded on the media (items `OUTPUT#<FileId>#<Kind>#<Definition>`). */
+  outputKeys?: Set<string>;
+  /** Media library: the original file was removed by DeleteMedia (OriginalFiles): nothing can process it any more. */
+  sourceDeleted?: boolean;
+  /** Media library: DeleteMedia is removing this media; it no longer exists for any read. */
+  deleteTime?: string;
 }
+
+/** The folder of each subtask kind's outputs under `<SubAppId>/<FileId>/` (then `<Definition>/`). */
+export const OUTPUT_DIRS: Record<SubtaskKind, string> = {
+  Transcode: 'transcode',
+  SampleSnapshot: 'sampleSnapshot',
+  SnapshotByTimeOffset: 'snapshotByTimeOffset',
+  ImageSprites: 'imageSprite',
+  CoverBySnapshot: 'cover',
+  AdaptiveDynamicStreaming: 'adaptiveDynamicStreaming',
+  AnimatedGraphics: 'animatedGraphics',
+};
 
 /** Tencent FileIds are numeric strings such as 5285485487985271487. */
 export function newFileId(now: number, random: number): string {

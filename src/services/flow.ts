@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ErrCode } from '../domain/errors';
-import { SUBTASK_DONE, type Engine } from '../domain/task';
+import { SUBTASK_DONE, type Engine, type Task } from '../domain/task';
 import type { DynamoTaskStore } from '../adapters/task-store';
 import type { DynamoMediaRepository } from '../adapters/media-repo';
 import { isoNow, type Clock, type IntakeQueue } from './ports';
+import { recordFlowOutputs, type MediaLibraryDeps } from './media-library';
 
 /** The task-flow steps that are not media work: mark, plan, fail-all, finalize. Each is idempotent. */
 export interface FlowDeps {
@@ -14,6 +15,10 @@ export interface FlowDeps {
   logger: Logger;
   /** Inputs longer than this run on Fargate. */
   fargateMinDurationSeconds: number;
+  /** The media library: a flow's outputs are recorded on its media when it finishes. */
+  library?: Pick<MediaLibraryDeps, 'library' | 'objects' | 'publicUrl' | 'clock' | 'logger'>;
+  /** Runs before a task is marked FINISH, on every finalize attempt (must be idempotent): a PullUpload starts its procedure here. */
+  beforeFinish?: (task: Task) => Promise<void>;
 }
 
 export interface FlowRef {
@@ -22,7 +27,10 @@ export interface FlowRef {
 }
 
 /** WAITING → PROCESSING. A resumed execution of a PROCESSING task goes on; a finished one stops. */
-export async function markProcessing(deps: FlowDeps, ref: FlowRef): Promise<{ run: boolean; ingest: boolean }> {
+export async function markProcessing(
+  deps: FlowDeps,
+  ref: FlowRef,
+): Promise<{ run: boolean; ingest: boolean }> {
   const status = await deps.tasks.markProcessing(ref.taskId, isoNow(deps.clock));
   if (status !== 'PROCESSING') return { run: false, ingest: false };
   const task = await deps.tasks.getTask(ref.taskId);
@@ -45,7 +53,9 @@ export async function planSubtasks(
     ref.taskId,
     pending.map((s) => ({ index: s.index, engine })),
   );
-  return { subtasks: pending.map((s) => ({ taskId: ref.taskId, subAppId: ref.subAppId, index: s.index, engine })) };
+  return {
+    subtasks: pending.map((s) => ({ taskId: ref.taskId, subAppId: ref.subAppId, index: s.index, engine })),
+  };
 }
 
 /** Ends every subtask that has not ended yet as FAIL (the input could not be prepared). */
@@ -83,10 +93,21 @@ export async function finalizeTask(deps: FlowDeps, ref: FlowRef): Promise<{ stat
     await deps.tasks.endSubtask(
       ref.taskId,
       s.index,
-      { status: 'FAIL', errCode: ErrCode.Internal, message: 'the worker stopped without reporting a result; submit the task again' },
+      {
+        status: 'FAIL',
+        errCode: ErrCode.Internal,
+        message: 'the worker stopped without reporting a result; submit the task again',
+      },
       isoNow(deps.clock),
     );
   }
+  // Outputs go on the media before FINISH is visible; once FINISH, a retry must not re-record outputs that
+  // DeleteMedia may have removed since.
+  if (deps.library && found.task.status !== 'FINISH') {
+    const ended = stragglers.length ? ((await deps.tasks.get(ref.taskId))?.subtasks ?? []) : found.subtasks;
+    await recordFlowOutputs(deps.library, found.task, ended);
+  }
+  if (deps.beforeFinish && found.task.status !== 'FINISH') await deps.beforeFinish(found.task);
   const finished = await deps.tasks.finish(found.task, isoNow(deps.clock));
   if (finished) deps.logger.info('task finished', { taskId: ref.taskId, subAppId: ref.subAppId });
   // Kick even when a retry finds the task already finished: the first attempt may have failed to.

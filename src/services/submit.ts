@@ -10,6 +10,7 @@ import {
   type Subtask,
   type SubtaskKind,
   type Task,
+  type TaskType,
 } from '../domain/task';
 import type { TemplateCatalog, TemplateKind } from '../media/templates';
 import type { DynamoTaskStore } from '../adapters/task-store';
@@ -21,12 +22,18 @@ import { logger } from '../logger';
 
 /** SessionId dedupe windows (Tencent: 3 days for ProcessMedia). */
 export const SESSION_WINDOW_SECONDS = 3 * 24 * 3600;
-const MAX_SUBTASKS = 100;
+export const MAX_SUBTASKS = 100;
 
 const unsupported = (what: string) =>
-  z.unknown().refine(() => false, { message: `${what} is not supported by OpenVOD yet; remove it` }).optional();
+  z
+    .unknown()
+    .refine(() => false, { message: `${what} is not supported by OpenVOD yet; remove it` })
+    .optional();
 const definition = z.number().int().positive();
-const offset = z.number().min(0).max(24 * 3600);
+const offset = z
+  .number()
+  .min(0)
+  .max(24 * 3600);
 
 const itemSchemas: Record<SubtaskKind, z.ZodTypeAny> = {
   Transcode: z
@@ -98,10 +105,14 @@ const itemSchemas: Record<SubtaskKind, z.ZodTypeAny> = {
     }),
 };
 
-const mediaProcessTaskSchema = z
+/** MediaProcessTaskInput (ProcessMedia, and task-flow templates). */
+export const mediaProcessTaskSchema = z
   .object(
     Object.fromEntries(
-      SUBTASK_KINDS.map((k) => [KIND_FIELDS[k].taskSet, z.array(itemSchemas[k]).max(MAX_SUBTASKS).optional()]),
+      SUBTASK_KINDS.map((k) => [
+        KIND_FIELDS[k].taskSet,
+        z.array(itemSchemas[k]).max(MAX_SUBTASKS).optional(),
+      ]),
     ),
   )
   .strict();
@@ -188,32 +199,126 @@ export async function buildSubtasks(
     throw new ApiError('InvalidParameter', `${fieldPrefix} must contain at least one task.`);
   }
   if (subtasks.length > MAX_SUBTASKS) {
-    throw new ApiError('InvalidParameterValue.MediaProcessTask', `A task flow holds at most ${MAX_SUBTASKS} subtasks.`);
+    throw new ApiError(
+      'InvalidParameterValue.MediaProcessTask',
+      `A task flow holds at most ${MAX_SUBTASKS} subtasks.`,
+    );
   }
   return subtasks;
 }
 
+/** The media a FileId names in this app, if it is usable as an input. */
+export async function usableMedia(
+  media: DynamoMediaRepository,
+  fileId: string,
+  subAppId: number,
+  field = 'FileId',
+): Promise<Media> {
+  const m = await media.get(fileId, subAppId);
+  if (!m)
+    throw new ApiError(`InvalidParameterValue.${field}`, `FileId ${fileId} does not exist in this app.`);
+  if (m.status === 'FAILED') {
+    throw new ApiError(
+      `InvalidParameterValue.${field}`,
+      `FileId ${fileId} is not a usable media: ${m.failReason ?? 'it failed to register'}.`,
+    );
+  }
+  if (m.sourceDeleted) {
+    throw new ApiError(
+      `InvalidParameterValue.${field}`,
+      `FileId ${fileId} cannot be processed: its original file was deleted (DeleteMedia OriginalFiles).`,
+    );
+  }
+  return m;
+}
+
+/** What a submission stores: a WAITING task with its subtasks (the one task-creation path of every submit action). */
+export interface NewTask {
+  taskId: string;
+  subtasks: Subtask[];
+  fileId: string;
+  mediaName?: string;
+  /** A Url submission: where to pull from, and the new media written with the task. */
+  sourceUrl?: string;
+  newMedia?: Media;
+  taskType?: TaskType;
+  priority?: number;
+  notifyMode?: NotifyMode;
+  sessionContext?: string;
+  sessionId?: string;
+  /** The SessionId dedupe window of the action (ProcessMedia 3 days, ProcessMediaByProcedure 7 days). */
+  sessionWindowSeconds: number;
+}
+
+/** Stores a WAITING task and queues it. Answers before any media work starts. */
+export async function storeTask(
+  deps: Pick<SubmitDeps, 'tasks' | 'media' | 'intake' | 'clock'>,
+  subAppId: number,
+  t: NewTask,
+): Promise<{ TaskId: string }> {
+  const now = deps.clock();
+  const task: Task = {
+    taskId: t.taskId,
+    subAppId,
+    taskType: t.taskType ?? 'Procedure',
+    status: 'WAITING',
+    fileId: t.fileId,
+    createTime: new Date(now).toISOString(),
+    sessionId: t.sessionId || undefined,
+    sessionContext: t.sessionContext ?? '',
+    priority: t.priority ?? 0,
+    notifyMode: t.notifyMode ?? 'Finish',
+    subtaskCount: t.subtasks.length,
+    sourceUrl: t.sourceUrl,
+    mediaName: t.mediaName,
+  };
+  await deps.tasks.create(task, t.subtasks, {
+    expiresAt: Math.floor(now / 1000) + TASK_RETENTION_SECONDS,
+    session: t.sessionId
+      ? { id: t.sessionId, expiresAt: Math.floor(now / 1000) + t.sessionWindowSeconds }
+      : undefined,
+    // The new media of a Url submission is written in the same transaction: a refused task leaves none.
+    alsoPut: t.newMedia ? deps.media.putRequest(t.newMedia) : undefined,
+  });
+  // The task is stored: answer with its TaskId even if the kick fails (the scheduled sweep starts it).
+  await deps.intake
+    .kick(subAppId)
+    .catch((e: unknown) =>
+      logger.warn('intake kick failed; the sweep will start the task', {
+        taskId: t.taskId,
+        error: (e as Error).message,
+      }),
+    );
+  return { TaskId: t.taskId };
+}
+
 /** ProcessMedia: validates, stores a WAITING task and queues it. Answers before any media work starts. */
-export async function processMedia(deps: SubmitDeps, subAppId: number, raw: unknown): Promise<{ TaskId: string }> {
+export async function processMedia(
+  deps: SubmitDeps,
+  subAppId: number,
+  raw: unknown,
+): Promise<{ TaskId: string }> {
   const p = parseParams(processMediaSchema, raw);
   if (!p.FileId && !p.Url) throw new ApiError('MissingParameter', 'Give FileId (a media in OpenVOD) or Url.');
   if (p.FileId && p.Url) throw new ApiError('InvalidParameter', 'Give either FileId or Url, not both.');
-  if (!p.MediaProcessTask) throw new ApiError('MissingParameter', 'The parameter MediaProcessTask is required.');
+  if (!p.MediaProcessTask)
+    throw new ApiError('MissingParameter', 'The parameter MediaProcessTask is required.');
   const now = deps.clock();
   const createTime = isoNow(deps.clock);
   const taskId = newTaskId(subAppId);
-  const subtasks = await buildSubtasks(taskId, p.MediaProcessTask as Record<string, unknown[] | undefined>, deps.catalog, subAppId);
+  const subtasks = await buildSubtasks(
+    taskId,
+    p.MediaProcessTask as Record<string, unknown[] | undefined>,
+    deps.catalog,
+    subAppId,
+  );
 
   let fileId: string;
   let newMedia: Media | undefined;
   let sourceUrl: string | undefined;
   let mediaName: string | undefined;
   if (p.FileId) {
-    const media = await deps.media.get(p.FileId, subAppId);
-    if (!media) throw new ApiError('InvalidParameterValue.FileId', `FileId ${p.FileId} does not exist in this app.`);
-    if (media.status === 'FAILED') {
-      throw new ApiError('InvalidParameterValue.FileId', `FileId ${p.FileId} is not a usable media: ${media.failReason ?? 'it failed to register'}.`);
-    }
+    const media = await usableMedia(deps.media, p.FileId, subAppId);
     fileId = media.fileId;
     mediaName = media.name;
   } else {
@@ -243,32 +348,19 @@ export async function processMedia(deps: SubmitDeps, subAppId: number, raw: unkn
     newMedia = media;
   }
 
-  const task: Task = {
+  return storeTask(deps, subAppId, {
     taskId,
-    subAppId,
-    taskType: 'Procedure',
-    status: 'WAITING',
+    subtasks,
     fileId,
-    createTime,
-    sessionId: p.SessionId || undefined,
-    sessionContext: p.SessionContext ?? '',
-    priority: p.TasksPriority ?? 0,
-    notifyMode: (p.TasksNotifyMode ?? 'Finish') as NotifyMode,
-    subtaskCount: subtasks.length,
-    sourceUrl,
     mediaName,
-  };
-  await deps.tasks.create(task, subtasks, {
-    expiresAt: Math.floor(now / 1000) + TASK_RETENTION_SECONDS,
-    session: p.SessionId ? { id: p.SessionId, expiresAt: Math.floor(now / 1000) + SESSION_WINDOW_SECONDS } : undefined,
-    // The new media of a Url submission is written in the same transaction: a refused task leaves none.
-    alsoPut: newMedia ? deps.media.putRequest(newMedia) : undefined,
+    sourceUrl,
+    newMedia,
+    sessionId: p.SessionId,
+    sessionContext: p.SessionContext,
+    priority: p.TasksPriority,
+    notifyMode: p.TasksNotifyMode as NotifyMode | undefined,
+    sessionWindowSeconds: SESSION_WINDOW_SECONDS,
   });
-  // The task is stored: answer with its TaskId even if the kick fails (the scheduled sweep starts it).
-  await deps.intake.kick(subAppId).catch((e: unknown) =>
-    logger.warn('intake kick failed; the sweep will start the task', { taskId, error: (e as Error).message }),
-  );
-  return { TaskId: taskId };
 }
 
 export { ErrCode };

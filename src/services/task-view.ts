@@ -3,6 +3,7 @@ import { KIND_FIELDS, type Subtask, type Task } from '../domain/task';
 import type { DynamoTaskStore } from '../adapters/task-store';
 import type { DynamoMediaRepository } from '../adapters/media-repo';
 import { metaDataFacts } from '../media/facts';
+import { pullUploadTaskView } from './upload-pull';
 
 /** One subtask in Tencent's MediaProcessTaskResult shape. Waiting subtasks read as PROCESSING at 0 %. */
 export function subtaskResult(s: Subtask): Record<string, unknown> {
@@ -67,6 +68,16 @@ export async function describeTaskDetail(
     throw new ApiError('InvalidParameterValue.TaskId', `TaskId ${taskId} does not exist in this app.`);
   }
   const { task, subtasks } = found;
+  if (task.taskType === 'PullUpload') {
+    return {
+      TaskType: task.taskType,
+      Status: task.status,
+      CreateTime: task.createTime,
+      BeginProcessTime: task.beginProcessTime ?? '',
+      FinishTime: task.finishTime ?? '',
+      PullUploadTask: await pullUploadTaskView(deps.media, task),
+    };
+  }
   return {
     TaskType: task.taskType,
     Status: task.status,

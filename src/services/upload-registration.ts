@@ -1,16 +1,28 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { classify } from '../domain/errors';
+import { ApiError, classify } from '../domain/errors';
 import type { Media } from '../domain/media';
+import type { NotifyMode } from '../domain/task';
 import type { DynamoMediaRepository } from '../adapters/media-repo';
+import type { DynamoUploadStore, UploadSession } from '../adapters/upload-store';
+import type { UploadObjects } from '../adapters/upload-objects';
 import { probeMedia } from '../media/probe';
+import { metaDataFacts } from '../media/facts';
 import { isoNow, type Clock, type ObjectStorage } from './ports';
 
 /**
- * Registers an object created under `uploads/<SubAppId>/…` as a media: a FileId derived from the object
- * (bucket, key, version/sequencer), so S3 delivering the same event twice registers it once; then probes
- * it (READY) or records why it is not a media file (FAILED). Starting a task flow from the object's
- * `procedure` tag is the upload issue's work.
+ * Registers an object created under `uploads/<SubAppId>/…` as a media and starts the task flow the upload
+ * names, exactly once however often and by whom it is called (S3 delivering an event twice, CommitUpload
+ * racing the trigger):
+ *  - the FileId is deterministic: an ApplyUpload / client-upload object uses the FileId its session assigned;
+ *    any other object one derived from (bucket, key, S3 sequencer);
+ *  - the media is created by a conditional put; every caller that finds it PENDING (re)probes it, which is
+ *    idempotent, so a crashed first attempt is finished by the redelivery;
+ *  - the flow is started with SessionId `upload-<FileId>`: the tasks table's SessionId dedupe refuses a
+ *    second start, so two callers racing start one flow.
+ * The procedure comes from the upload session, else the object's tags, else its user metadata
+ * (`procedure`, `sessionContext`, case-insensitive names). The body is never read here: ffprobe reads the
+ * object through a presigned URL, so memory does not grow with the file.
  */
 export interface UploadedObject {
   bucket: string;
@@ -21,11 +33,64 @@ export interface UploadedObject {
   sequencer: string;
 }
 
+export interface StartProcedureRequest {
+  procedureName: string;
+  fileId: string;
+  priority?: number;
+  notifyMode?: NotifyMode;
+  sessionContext?: string;
+  sessionId?: string;
+}
+export type StartProcedure = (subAppId: number, req: StartProcedureRequest) => Promise<{ taskId: string }>;
+
+/** A NewFileUpload event (Tencent's FileUploadEvent), stored once per `eventId`. */
+export interface NewFileUploadEvent {
+  eventId: string;
+  subAppId: number;
+  fileId: string;
+  content: Record<string, unknown>;
+}
+export type PublishNewFileUpload = (e: NewFileUploadEvent) => Promise<void>;
+
+export interface RegistrationDeps {
+  media: DynamoMediaRepository;
+  storage: Pick<ObjectStorage, 'presignGet' | 'publicUrl'>;
+  ffprobe: string;
+  clock: Clock;
+  logger: Logger;
+  /** Upload sessions (ApplyUpload / client upload); absent in the oldest wiring. */
+  uploads?: Pick<DynamoUploadStore, 'getSession'> & Partial<Pick<DynamoUploadStore, 'taskOfSession'>>;
+  /** Tags and metadata of the uploaded object. */
+  objects?: Pick<UploadObjects, 'tags' | 'head'>;
+  startProcedure?: StartProcedure;
+  publishNewFileUpload?: PublishNewFileUpload;
+}
+
+/** What the upload asks for, wherever it came from. */
+export interface UploadIntent {
+  fileId?: string;
+  procedure?: string;
+  sessionContext?: string;
+  sourceContext?: string;
+  classId?: number;
+  taskPriority?: number;
+  taskNotifyMode?: NotifyMode;
+  name?: string;
+  source: 'session' | 'tags' | 'metadata' | 'none';
+}
+
+export type RegistrationStatus = 'registered' | 'duplicate' | 'ignored' | 'failed';
+
 export function parseUploadKey(key: string): { subAppId: number; name: string } | undefined {
   const m = /^uploads\/(\d+)\/(.+)$/.exec(key);
   if (!m) return undefined;
   const file = m[2].split('/').pop() ?? m[2];
   return { subAppId: Number(m[1]), name: file.replace(/\.[^.]*$/, '') || file };
+}
+
+/** The VodSessionKey in a session upload's key `uploads/<SubAppId>/<VodSessionKey>/<file>`. */
+export function sessionKeyOf(key: string): string | undefined {
+  return /^uploads\/\d+\/([0-9a-f]{32})\/[^/]+$/.exec(key)?.[1];
 }
 
 /** S3 event keys are URL-encoded with '+' for spaces. */
@@ -38,44 +103,247 @@ export function uploadFileId(obj: UploadedObject): string {
   return (5000000000000000000n + (h.readBigUInt64BE(0) % 4000000000000000000n)).toString();
 }
 
+/** The SessionId an upload's task flow is started with: one flow per FileId. */
+export const uploadProcedureSessionId = (fileId: string): string => `upload-${fileId}`;
+/** The NewFileUpload event of a FileId: one per media. */
+export const newFileUploadEventId = (fileId: string): string =>
+  createHash('sha256').update(`NewFileUpload\n${fileId}`).digest('hex').slice(0, 32);
+
+/**
+ * Reads `procedure` / `sessionContext` / `sourceContext` / `classId` from tags or user metadata (names
+ * case-insensitive: S3 lower-cases metadata names). Tags win; metadata is the fallback for clients that
+ * cannot tag at creation.
+ */
+export function intentFromAttributes(
+  tags: Record<string, string>,
+  metadata: Record<string, string>,
+): UploadIntent {
+  const lower = (r: Record<string, string>) =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k.toLowerCase(), v]));
+  const pick = (r: Record<string, string>, source: 'tags' | 'metadata'): UploadIntent | undefined => {
+    const l = lower(r);
+    if (!l.procedure) return undefined;
+    const classId = l.classid !== undefined && /^\d+$/.test(l.classid) ? Number(l.classid) : undefined;
+    return {
+      procedure: l.procedure.trim(),
+      sessionContext: l.sessioncontext || undefined,
+      sourceContext: l.sourcecontext || undefined,
+      classId,
+      source,
+    };
+  };
+  return pick(tags, 'tags') ?? pick(metadata, 'metadata') ?? { source: 'none' };
+}
+
+export function intentFromSession(s: UploadSession): UploadIntent {
+  return {
+    fileId: s.fileId,
+    procedure: s.procedure,
+    sessionContext: s.sessionContext,
+    sourceContext: s.sourceContext,
+    classId: s.classId,
+    taskPriority: s.taskPriority,
+    taskNotifyMode: s.taskNotifyMode,
+    name: s.mediaName,
+    source: 'session',
+  };
+}
+
+/** The intent of an uploaded object: its session (if the key is a session's and the session is this app's), else tags/metadata. */
+export async function resolveIntent(
+  deps: Pick<RegistrationDeps, 'uploads' | 'objects' | 'logger'>,
+  subAppId: number,
+  key: string,
+): Promise<UploadIntent> {
+  const sk = sessionKeyOf(key);
+  if (sk && deps.uploads) {
+    const s = await deps.uploads.getSession(sk);
+    if (s && s.subAppId === subAppId && s.key === key) return intentFromSession(s);
+  }
+  if (!deps.objects) return { source: 'none' };
+  const tags = await deps.objects.tags(key);
+  const l = Object.keys(tags).some((k) => k.toLowerCase() === 'procedure');
+  const meta = l ? {} : ((await deps.objects.head(key))?.metadata ?? {});
+  return intentFromAttributes(tags, meta);
+}
+
 export async function registerUpload(
-  deps: { media: DynamoMediaRepository; storage: ObjectStorage; ffprobe: string; clock: Clock; logger: Logger },
+  deps: RegistrationDeps,
   obj: UploadedObject,
-): Promise<{ fileId?: string; status: 'registered' | 'duplicate' | 'ignored' | 'failed' }> {
+  given?: UploadIntent,
+): Promise<{
+  fileId?: string;
+  status: RegistrationStatus;
+  procedureTaskId?: string;
+  procedureError?: string;
+}> {
   const parsed = parseUploadKey(obj.key);
   if (!parsed) {
     deps.logger.warn('upload outside uploads/<SubAppId>/ ignored', { key: obj.key });
     return { status: 'ignored' };
   }
-  const fileId = uploadFileId(obj);
+  const intent = given ?? (await resolveIntent(deps, parsed.subAppId, obj.key));
+  const fileId = intent.fileId ?? uploadFileId(obj);
   const now = isoNow(deps.clock);
   const media: Media = {
     fileId,
     subAppId: parsed.subAppId,
     status: 'PENDING',
-    name: parsed.name,
+    name: intent.name ?? parsed.name,
     bucket: obj.bucket,
     key: obj.key,
+    classId: intent.classId,
+    sourceContext: intent.sourceContext,
+    sessionContext: intent.sessionContext,
+    procedure: intent.procedure,
     createTime: now,
     updateTime: now,
   };
+  let status: RegistrationStatus = 'registered';
   try {
     await deps.media.put(media);
   } catch (e) {
-    if ((e as Error).name === 'ConditionalCheckFailedException') return { fileId, status: 'duplicate' };
-    throw e;
+    if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+    status = 'duplicate';
   }
-  try {
-    const url = await deps.storage.presignGet(obj.key, 3600);
-    const probe = await probeMedia(deps.ffprobe, url, { timeoutMs: 120_000 });
-    await deps.media.markReady(fileId, probe, isoNow(deps.clock));
-    deps.logger.info('upload registered', { fileId, subAppId: parsed.subAppId });
-    return { fileId, status: 'registered' };
-  } catch (e) {
-    const c = classify(e);
-    if (c.transient) throw e;
-    await deps.media.markFailed(fileId, c.message, isoNow(deps.clock));
-    deps.logger.info('upload is not a usable media', { fileId, reason: c.message });
-    return { fileId, status: 'failed' };
+  let current = status === 'duplicate' ? await deps.media.get(fileId, parsed.subAppId) : media;
+  if (!current) return { fileId, status: 'duplicate' }; // another app's FileId: impossible unless forged
+  if (current.status === 'FAILED') return { fileId, status: status === 'duplicate' ? 'duplicate' : 'failed' };
+  if (current.status === 'PENDING') {
+    try {
+      const url = await deps.storage.presignGet(obj.key, 3600);
+      const probe = await probeMedia(deps.ffprobe, url, { timeoutMs: 120_000 });
+      await deps.media.markReady(fileId, probe, isoNow(deps.clock));
+      current = { ...current, status: 'READY', metaData: probe };
+    } catch (e) {
+      const c = classify(e);
+      if (c.transient) throw e;
+      await deps.media.markFailed(fileId, c.message, isoNow(deps.clock));
+      deps.logger.info('upload is not a usable media', { fileId, reason: c.message });
+      return { fileId, status: status === 'duplicate' ? 'duplicate' : 'failed' };
+    }
   }
+  const started = await ensureProcedure(deps, current, {
+    procedure: current.procedure ?? intent.procedure,
+    sessionContext: current.sessionContext ?? intent.sessionContext,
+    taskPriority: intent.taskPriority,
+    taskNotifyMode: intent.taskNotifyMode,
+  });
+  await publishNewFileUpload(deps, current, started.procedureTaskId, started.procedureError);
+  deps.logger.info('upload registered', { fileId, subAppId: parsed.subAppId, status, ...started });
+  return { fileId, status, ...started };
+}
+
+/**
+ * Starts the upload's task flow once (SessionId `upload-<FileId>`) and records the result on the media.
+ * A procedure name that does not exist is recorded as `procedureError` (and reported in NewFileUpload),
+ * never thrown away.
+ */
+export async function ensureProcedure(
+  deps: Pick<RegistrationDeps, 'media' | 'startProcedure' | 'clock' | 'logger' | 'uploads'>,
+  media: Media,
+  want: { procedure?: string; sessionContext?: string; taskPriority?: number; taskNotifyMode?: NotifyMode },
+): Promise<{ procedureTaskId?: string; procedureError?: string }> {
+  if (!want.procedure) return {};
+  if (media.procedureTaskId) return { procedureTaskId: media.procedureTaskId };
+  let result: { procedureTaskId?: string; procedureError?: string };
+  if (!deps.startProcedure) {
+    result = {
+      procedureError:
+        'task flows cannot be started by uploads in this deployment (no procedure service wired)',
+    };
+  } else {
+    try {
+      const { taskId } = await deps.startProcedure(media.subAppId, {
+        procedureName: want.procedure,
+        fileId: media.fileId,
+        sessionContext: want.sessionContext,
+        sessionId: uploadProcedureSessionId(media.fileId),
+        priority: want.taskPriority,
+        notifyMode: want.taskNotifyMode,
+      });
+      result = { procedureTaskId: taskId };
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      if (e.code === 'InvalidParameterValue.SessionId') {
+        // Started before, by a concurrent or earlier delivery: that task is the upload's flow.
+        const prev =
+          (await deps.uploads?.taskOfSession?.(media.subAppId, uploadProcedureSessionId(media.fileId))) ??
+          /by task (\S+?);/.exec(e.message)?.[1];
+        return prev && prev !== '(unknown)' ? { procedureTaskId: prev } : {};
+      }
+      result = {
+        procedureError: `the task flow ${JSON.stringify(want.procedure)} was not started: ${e.message}`,
+      };
+      deps.logger.warn('upload procedure not started', {
+        fileId: media.fileId,
+        code: e.code,
+        error: e.message,
+      });
+    }
+  }
+  await deps.media.setProcedureResult(media.fileId, result, isoNow(deps.clock));
+  return result;
+}
+
+/** Tencent's FileUploadEvent for a registered media. */
+export function fileUploadEventContent(
+  media: Media,
+  mediaUrl: string,
+  procedureTaskId?: string,
+  procedureError?: string,
+): Record<string, unknown> {
+  const ext = /\.([^./]+)$/.exec(media.key)?.[1]?.toLowerCase() ?? '';
+  return {
+    FileId: media.fileId,
+    MediaBasicInfo: {
+      Name: media.name,
+      Description: '',
+      CreateTime: media.createTime,
+      UpdateTime: media.updateTime,
+      ExpireTime: '9999-12-31T23:59:59Z',
+      ClassId: media.classId ?? 0,
+      ClassName: '',
+      ClassPath: '',
+      CoverUrl: '',
+      Type: ext,
+      MediaUrl: mediaUrl,
+      SourceInfo: {
+        SourceType: media.sourceUrl ? 'PullUpload' : 'Upload',
+        SourceContext: media.sourceContext ?? '',
+      },
+      StorageRegion: '',
+      StoragePath: media.key,
+      TagSet: [],
+      Vid: '',
+      Category: media.metaData?.video ? 'Video' : media.metaData?.audio ? 'Audio' : 'Video',
+      Status: 'Normal',
+      StorageClass: 'STANDARD',
+    },
+    ProcedureTaskId: procedureTaskId ?? '',
+    ReviewAudioVideoTaskId: '',
+    MetaData: media.metaData ? metaDataFacts(media.metaData) : null,
+    // OpenVOD extension: why the task flow the upload named did not start.
+    ...(procedureError ? { ProcedureError: procedureError } : {}),
+  };
+}
+
+export async function publishNewFileUpload(
+  deps: Pick<RegistrationDeps, 'publishNewFileUpload' | 'storage' | 'logger'>,
+  media: Media,
+  procedureTaskId?: string,
+  procedureError?: string,
+): Promise<void> {
+  if (!deps.publishNewFileUpload) return;
+  await deps.publishNewFileUpload({
+    eventId: newFileUploadEventId(media.fileId),
+    subAppId: media.subAppId,
+    fileId: media.fileId,
+    content: fileUploadEventContent(
+      media,
+      deps.storage.publicUrl(media.key),
+      procedureTaskId,
+      procedureError,
+    ),
+  });
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ErrCode, PermanentError, asTransient, classify } from '../domain/errors';
-import type { Media } from '../domain/media';
+import { OUTPUT_DIRS, type Media } from '../domain/media';
 import type { Subtask, SubtaskKind } from '../domain/task';
 import type { DynamoTaskStore } from '../adapters/task-store';
 import type { DynamoMediaRepository } from '../adapters/media-repo';
@@ -114,6 +114,12 @@ export async function runSubtask(
       throw new PermanentError(
         ErrCode.BadSource,
         `the source media is not available (${media?.failReason ?? media?.status ?? 'missing'})`,
+      );
+    }
+    if (media.sourceDeleted) {
+      throw new PermanentError(
+        ErrCode.BadSource,
+        'the original file of the media was deleted (DeleteMedia OriginalFiles)',
       );
     }
     const output = await execute(deps, sub, media, media.metaData, (p) =>
@@ -401,15 +407,8 @@ async function uploadAll(
   await Promise.all(Array.from({ length: Math.min(parallel, files.length) }, worker));
 }
 
-const KIND_DIR: Record<SubtaskKind, string> = {
-  Transcode: 'transcode',
-  SampleSnapshot: 'sampleSnapshot',
-  SnapshotByTimeOffset: 'snapshotByTimeOffset',
-  ImageSprites: 'imageSprite',
-  CoverBySnapshot: 'cover',
-  AdaptiveDynamicStreaming: 'adaptiveDynamicStreaming',
-  AnimatedGraphics: 'animatedGraphics',
-};
+/** Where each kind's outputs go (the media library deletes an output by this folder). */
+const KIND_DIR: Record<SubtaskKind, string> = OUTPUT_DIRS;
 
 /** ExtTimeOffsetSet ("3.5s", "10%") and TimeOffsetSet (ms) → milliseconds, in request order. */
 export function timeOffsetsMs(input: Record<string, unknown>, durationSeconds: number): number[] {

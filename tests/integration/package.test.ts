@@ -203,7 +203,9 @@ describe('npm run package → CloudFormation template', () => {
 
   it('maps the tasks stream to the notifier (StartingPosition, ReportBatchItemFailures)', () => {
     const esm = ofType('AWS::Lambda::EventSourceMapping').filter(
-      ([, m]) => getAtt(m.Properties.EventSourceArn)?.[1] === 'StreamArn',
+      ([, m]) =>
+        getAtt(m.Properties.EventSourceArn)?.[1] === 'StreamArn' &&
+        getAtt(m.Properties.EventSourceArn)?.[0] === 'TasksTable',
     );
     expect(esm).toHaveLength(1);
     const p = esm[0][1].Properties;
@@ -215,9 +217,35 @@ describe('npm run package → CloudFormation template', () => {
     expect(p.MaximumRetryAttempts).toBeGreaterThan(0);
   });
 
+  it('maps the events stream to eventEnqueue and the delivery queue (with its DLQ) to the pusher', () => {
+    const esm = ofType('AWS::Lambda::EventSourceMapping');
+    const byFn = (fn: string) =>
+      esm.find(([, m]) => getAtt(m.Properties.FunctionName)?.[0] === fn)?.[1].Properties;
+    const enqueue = byFn('EventEnqueueLambdaFunction')!;
+    expect(getAtt(enqueue.EventSourceArn)).toEqual(['EventsTable', 'StreamArn']);
+    expect(enqueue.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(enqueue.MaximumRetryAttempts).toBe(-1);
+    const pusher = byFn('PusherLambdaFunction')!;
+    expect(getAtt(pusher.EventSourceArn)).toEqual(['EventDeliveryQueue', 'Arn']);
+    expect(pusher.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(Number(R.EventDeliveryQueue.Properties.VisibilityTimeout)).toBeGreaterThanOrEqual(
+      Number(R.PusherLambdaFunction.Properties.Timeout),
+    );
+    const redrive = R.EventDeliveryQueue.Properties.RedrivePolicy as { deadLetterTargetArn: Json };
+    expect(getAtt(redrive.deadLetterTargetArn)).toEqual(['EventDeliveryDeadLetterQueue', 'Arn']);
+    const events = R.EventsTable.Properties as {
+      StreamSpecification: { StreamViewType: string };
+      GlobalSecondaryIndexes: Array<{ IndexName: string }>;
+    };
+    expect(events.StreamSpecification.StreamViewType).toBe('NEW_IMAGE');
+    expect(events.GlobalSecondaryIndexes.map((g) => g.IndexName)).toContain('byVisibleAt');
+  });
+
   it('maps the intake queue to the intake function with ReportBatchItemFailures', () => {
     const esm = ofType('AWS::Lambda::EventSourceMapping').filter(
-      ([, m]) => R[getAtt(m.Properties.EventSourceArn)?.[0] ?? '']?.Type === 'AWS::SQS::Queue',
+      ([, m]) =>
+        R[getAtt(m.Properties.EventSourceArn)?.[0] ?? '']?.Type === 'AWS::SQS::Queue' &&
+        getAtt(m.Properties.EventSourceArn)?.[0] === 'IntakeQueue',
     );
     expect(esm).toHaveLength(1);
     const p = esm[0][1].Properties;
@@ -233,8 +261,13 @@ describe('npm run package → CloudFormation template', () => {
 
   it('routes POST / of the HTTP API to the api function (payload 2.0)', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route');
-    expect(routes.map(([, r]) => r.Properties.RouteKey)).toEqual(['POST /']);
-    const target = JSON.stringify(routes[0][1].Properties.Target);
+    expect(routes.map(([, r]) => r.Properties.RouteKey).sort()).toEqual([
+      'OPTIONS /upload/apply',
+      'POST /',
+      'POST /upload/apply',
+    ]);
+    const root = routes.find(([, r]) => r.Properties.RouteKey === 'POST /')!;
+    const target = JSON.stringify(root[1].Properties.Target);
     const integrationId = /"Ref":"([^"]+)"/.exec(target)?.[1];
     expect(integrationId).toBeDefined();
     const integration = R[integrationId!];
@@ -289,7 +322,17 @@ describe('npm run package → CloudFormation template', () => {
   it('runs every function on nodejs22.x with its own IAM role', () => {
     const fns = ofType('AWS::Lambda::Function');
     expect(fns.map(([id]) => id).sort()).toEqual(
-      ['Api', 'Flow', 'Intake', 'Notifier', 'UploadTrigger', 'Worker'].map((n) => `${n}LambdaFunction`),
+      [
+        'Api',
+        'ClientUpload',
+        'EventEnqueue',
+        'Flow',
+        'Intake',
+        'Notifier',
+        'Pusher',
+        'UploadTrigger',
+        'Worker',
+      ].map((n) => `${n}LambdaFunction`),
     );
     const roles = new Set<string>();
     for (const [id, f] of fns) {
@@ -307,7 +350,12 @@ describe('npm run package → CloudFormation template', () => {
   it('keeps the roles least-privilege', () => {
     const role = (fn: string) => R[getAtt(R[fn].Properties.Role)![0]];
     const api = actionsOf(role('ApiLambdaFunction'));
-    expect(api).not.toContain('s3:PutObject');
+    // The api presigns uploads (ApplyUpload): it may write under uploads/ only.
+    for (const st of statementsOf(role('ApiLambdaFunction')).filter((x) =>
+      JSON.stringify(x.Action).includes('s3:PutObject'),
+    )) {
+      expect(JSON.stringify(st.Resource)).toMatch(/\/uploads\/\*"$/);
+    }
     expect(api).not.toContain('kms:Encrypt');
     expect(api).toContain('kms:Decrypt');
     for (const [id] of ofType('AWS::Lambda::Function')) {

@@ -66,18 +66,24 @@ describe('loadServiceModel(serverless.yml)', () => {
     expect(fn('worker').timeoutSeconds).toBe(900);
   });
 
-  it('routes POST / of the HTTP API to the api function, and nothing else', () => {
+  it('routes POST / of the HTTP API to the api function, and the client upload endpoint to its function', () => {
     const http = eventsOf('httpApi');
-    expect(http).toHaveLength(1);
-    expect(http[0].fn.name).toBe('api');
-    expect(http[0].e).toEqual({ type: 'httpApi', method: 'POST', path: '/' });
+    expect(http.map((x) => [x.fn.name, x.e])).toEqual([
+      ['api', { type: 'httpApi', method: 'POST', path: '/' }],
+      ['clientUpload', { type: 'httpApi', method: 'POST', path: '/upload/apply' }],
+      ['clientUpload', { type: 'httpApi', method: 'OPTIONS', path: '/upload/apply' }],
+    ]);
+    expect(fn('clientUpload').timeoutSeconds).toBeLessThanOrEqual(30);
     // API Gateway's integration timeout is 30 s.
     expect(fn('api').timeoutSeconds).toBeLessThanOrEqual(30);
   });
 
   it('maps the IntakeQueue to the intake function with ReportBatchItemFailures', () => {
     const sqs = eventsOf('sqs');
-    expect(sqs.map((x) => [x.fn.name, x.e.queueLogicalId])).toEqual([['intake', 'IntakeQueue']]);
+    expect(sqs.map((x) => [x.fn.name, x.e.queueLogicalId])).toEqual([
+      ['intake', 'IntakeQueue'],
+      ['pusher', 'EventDeliveryQueue'],
+    ]);
     expect(sqs[0].e).toMatchObject({ batchSize: 10, reportBatchItemFailures: true });
     // AWS refuses an SQS mapping whose queue's visibility timeout is below the function timeout.
     const q = model.queues.find((x) => x.logicalId === 'IntakeQueue');
@@ -86,7 +92,10 @@ describe('loadServiceModel(serverless.yml)', () => {
 
   it('maps the TasksTable stream to the notifier', () => {
     const streams = eventsOf('stream');
-    expect(streams.map((x) => [x.fn.name, x.e.tableLogicalId])).toEqual([['notifier', 'TasksTable']]);
+    expect(streams.map((x) => [x.fn.name, x.e.tableLogicalId])).toEqual([
+      ['notifier', 'TasksTable'],
+      ['eventEnqueue', 'EventsTable'],
+    ]);
     expect(streams[0].e).toMatchObject({ startingPosition: 'TRIM_HORIZON', reportBatchItemFailures: true });
     expect(streams[0].e.batchSize).toBeGreaterThan(0);
     expect(streams[0].e.maximumRetryAttempts).toBeGreaterThan(0);
@@ -223,7 +232,10 @@ describe('loadServiceModel(serverless.yml)', () => {
 
 describe('schedule events', () => {
   test('the intake sweep is read from serverless.yml as a local timer', () => {
-    const m = loadServiceModel({ root: path.resolve(__dirname, '../..'), endpoints: { sqs: 'http://127.0.0.1:1' } });
+    const m = loadServiceModel({
+      root: path.resolve(__dirname, '../..'),
+      endpoints: { sqs: 'http://127.0.0.1:1' },
+    });
     const intake = m.functions.find((f) => f.name === 'intake')!;
     expect(intake.events).toContainEqual({ type: 'schedule', everyMs: 60_000, input: { sweep: true } });
   });
