@@ -4,7 +4,7 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent, SQSBatchResponse, SQSE
 import { loadConfig } from '../src/config';
 import { logger } from '../src/logger';
 import { makeDeliveryDeps } from '../src/composition';
-import { deliverOne, type PushMessage } from '../src/services/delivery';
+import { deliverOne, parsePushMessage, sweepPushes, type PushMessage } from '../src/services/delivery';
 
 const deps = makeDeliveryDeps(loadConfig());
 
@@ -41,9 +41,14 @@ export const deliver = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event) => {
     const results = await Promise.allSettled(
-      event.Records.map((r) =>
-        Promise.resolve().then(() => deliverOne(deps, JSON.parse(r.body) as PushMessage)),
-      ),
+      event.Records.map(async (r) => {
+        const m = parsePushMessage(r.body);
+        if (m) return deliverOne(deps, m);
+        // Poison: no retry can make it a push message. Kept in the dead-letter queue, never retried.
+        logger.error('malformed delivery message; dead-lettered', { body: r.body.slice(0, 500) });
+        await deps.queue.deadLetter({ malformed: r.body.slice(0, 10_000), messageId: r.messageId });
+        return 'stale' as const;
+      }),
     );
     const batchItemFailures = results.flatMap((r, i) => {
       if (r.status === 'fulfilled') return [];
@@ -53,4 +58,16 @@ export const deliver = middy<SQSEvent, SQSBatchResponse>()
       return [{ itemIdentifier: event.Records[i].messageId }];
     });
     return { batchItemFailures };
+  });
+
+/**
+ * Every 5 minutes: PUSHING events long overdue (never enqueued, message lost or dead-lettered on
+ * infrastructure errors) are sent again, or given up to pull once past the retry window.
+ */
+export const sweep = middy<unknown, { resent: number; gaveUp: number }>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async () => {
+    const out = await sweepPushes(deps);
+    if (out.resent || out.gaveUp) logger.warn('event push sweep acted', out);
+    return out;
   });

@@ -23,12 +23,12 @@ import { SqsDeliveryQueue } from './adapters/delivery-queue';
 import { postCallback } from './adapters/http-callback';
 import { procedureTask } from './services/task-view';
 import type { NotifierDeps, PublishDeps } from './services/events';
-import type { DeliveryDeps } from './services/delivery';
+import type { DeliveryDeps, SweepDeps } from './services/delivery';
 import type { EventApiDeps } from './api/actions-events';
 import { DynamoUploadStore } from './adapters/upload-store';
 import { S3UploadObjects } from './adapters/upload-objects';
 import type { RegistrationDeps } from './services/upload-registration';
-import { finishPullUpload } from './services/upload-pull';
+import { finishPullUpload, pullUploadTaskView } from './services/upload-pull';
 import { startProcedure } from './services/procedures';
 import { publishEvent } from './services/events';
 import type { UploadServices } from './api/actions-upload';
@@ -142,8 +142,10 @@ export function makeNotifierDeps(config: Config, clients = sharedClients(config)
     configs: new DynamoEventConfigRepository(clients.doc, config.tables.events),
     tasks: new DynamoTaskStore(clients.doc, config.tables.tasks),
     procedureTask: (task, subtasks) => procedureTask(task, subtasks, media),
+    pullUploadTask: (task) => pullUploadTaskView(media, task),
     clock: Date.now,
     log: (msg, extra) => logger.info(msg, extra),
+    logError: (msg, extra) => logger.error(msg, extra),
   };
 }
 
@@ -162,7 +164,8 @@ function cachedConfigs(repo: DynamoEventConfigRepository, ttlMs: number): Delive
   };
 }
 
-export function makeDeliveryDeps(config: Config, clients = sharedClients(config)): DeliveryDeps {
+/** The pusher and its sweeper (functions/pusher.ts). */
+export function makeDeliveryDeps(config: Config, clients = sharedClients(config)): DeliveryDeps & SweepDeps {
   const n = config.notifications;
   if (!n.deliveryQueueUrl || !n.dlqUrl) {
     throw new Error(

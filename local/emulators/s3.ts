@@ -108,6 +108,11 @@ export function encodeS3EventKey(key: string): string {
     .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** The inverse of encodeS3EventKey (as the upload trigger decodes event keys). */
+export function decodeS3EventKey(key: string): string {
+  return decodeURIComponent(key.replace(/\+/g, ' '));
+}
+
 let sequencerCounter = 0;
 function nextSequencer(): string {
   // S3's sequencer: hex, only meaningful for ordering events on the same key. Monotonic here.
@@ -176,7 +181,14 @@ export async function startS3(opts: StartS3Options): Promise<S3Emulator> {
       key: string,
       resource: { type: string; toXML(indent?: number): string },
     ): Promise<void>;
+    deleteSubresource(bucket: string, key: string, type: string): Promise<void>;
   };
+  /**
+   * One spelling per key for the multipart tags, the object's real key: request paths are percent-encoded
+   * (a literal '+' is a plus there), s3rver's event keys are the real key; as S3 encodes event keys
+   * (encodeS3EventKey, '+' for a space) and the trigger decodes them, both sides meet in the decoded form.
+   */
+  const tagKey = (bucketAndKey: string) => decodeS3EventKey(encodeS3EventKey(bucketAndKey));
   const koaCallback = server.callback.bind(server);
   server.callback = (): RequestHandler => {
     const handler = koaCallback();
@@ -197,7 +209,10 @@ export async function startS3(opts: StartS3Options): Promise<S3Emulator> {
         typeof req.headers['x-amz-tagging'] === 'string' ? req.headers['x-amz-tagging'] : undefined;
       // CreateMultipartUpload's tags apply to the object its completion creates: remember them until then.
       if (tagging && req.method === 'POST' && /[?&]uploads(=|&|$)/.test(req.url ?? '')) {
-        multipartTags.set(decodeURIComponent((req.url ?? '').split('?')[0].replace(/^\//, '')), tagging);
+        multipartTags.set(
+          tagKey(decodeURIComponent((req.url ?? '').split('?')[0].replace(/^\//, ''))),
+          tagging,
+        );
       }
       als.run({ method: req.method ?? '', url: req.url ?? '', tagging }, () => handler(req, res));
     };
@@ -257,10 +272,23 @@ export async function startS3(opts: StartS3Options): Promise<S3Emulator> {
         eventName === 'ObjectCreated:Put'
           ? reqInfo?.tagging
           : eventName === 'ObjectCreated:CompleteMultipartUpload'
-            ? multipartTags.get(`${bucket}/${key}`)
+            ? multipartTags.get(tagKey(`${bucket}/${key}`))
             : undefined;
-      if (eventName === 'ObjectCreated:CompleteMultipartUpload') multipartTags.delete(`${bucket}/${key}`);
-      if (tagging && raw.s3.object.eTag) {
+      if (eventName === 'ObjectCreated:CompleteMultipartUpload')
+        multipartTags.delete(tagKey(`${bucket}/${key}`));
+      // A new object without tags has none (s3rver keeps the tagging file of the key's previous object).
+      const clearStale =
+        !tagging &&
+        (eventName === 'ObjectCreated:Put' || eventName === 'ObjectCreated:CompleteMultipartUpload');
+      if (clearStale && raw.s3.object.eTag) {
+        const eTag = raw.s3.object.eTag;
+        const p = store
+          .deleteSubresource(bucket, key, new TaggingConfiguration(taggingXml('')).type)
+          .catch((err: unknown) => log(`s3: could not clear the tags of ${key}: ${(err as Error).message}`))
+          .then(() => deliver(build(eTag)))
+          .finally(() => pending.delete(p));
+        pending.add(p);
+      } else if (tagging && raw.s3.object.eTag) {
         const eTag = raw.s3.object.eTag;
         const p = store
           .putSubresource(bucket, key, new TaggingConfiguration(taggingXml(tagging)))

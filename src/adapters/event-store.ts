@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   GetCommand,
   PutCommand,
@@ -20,8 +21,13 @@ export const EVENT_RETENTION_SECONDS = 4 * 24 * 3600;
  * - PULL events (and PUSH without a URL) start `PENDING`: pullable. While pending they carry the index
  *   attributes `pullpk` = `APP#<SubAppId>`, `pullsk` = `<visibleAt ms, 15 digits>#<EventId>` (GSI
  *   `byVisibleAt`): a pull moves visibleAt 30 s ahead and sets a new handle, a confirm removes them (`CONFIRMED`).
+ *   A pending event found past its retention by a pull leaves the index (`EXPIRED`; TTL deletes it later).
+ * - While `PUSHING` an event carries `pushpk` = `PUSH#<shard 0-f>`, `pushsk` = `<due ms, 15 digits>#<EventId>`
+ *   (sparse GSI `byPushDue`): when something must happen next (its first send, the end of the running attempt's
+ *   lease, the next attempt's delay). The sweeper (functions/pusher.ts `sweep`) finds events long overdue there:
+ *   a lost message or one dead-lettered after failing on infrastructure.
  */
-export type EventState = 'PUSHING' | 'PUSHED' | 'PENDING' | 'CONFIRMED';
+export type EventState = 'PUSHING' | 'PUSHED' | 'PENDING' | 'CONFIRMED' | 'EXPIRED';
 
 export interface StoredEvent {
   subAppId: number;
@@ -50,10 +56,15 @@ export interface StoredEvent {
 const key = (subAppId: number, eventId: string) => ({ pk: `APP#${subAppId}`, sk: `EVT#${eventId}` });
 export const pullSortKey = (visibleAt: number, eventId: string) =>
   `${String(visibleAt).padStart(15, '0')}#${eventId}`;
+export const PUSH_SHARDS = 16;
+export const pushPartition = (eventId: string) =>
+  `PUSH#${createHash('md5').update(eventId).digest('hex')[0]}`;
+const pushSortKey = (dueAt: number, eventId: string) =>
+  `${String(Math.max(0, dueAt)).padStart(15, '0')}#${eventId}`;
 const isConditionFailure = (e: unknown) => (e as Error)?.name === 'ConditionalCheckFailedException';
 
 function fromItem(i: Record<string, unknown>): StoredEvent {
-  const { pk: _pk, sk: _sk, pullpk: _p, pullsk: _s, ...rest } = i;
+  const { pk: _pk, sk: _sk, pullpk: _p, pullsk: _s, pushpk: _q, pushsk: _r, ...rest } = i;
   return rest as unknown as StoredEvent;
 }
 
@@ -90,6 +101,9 @@ export class DynamoEventStore {
             ...(pending
               ? { pullpk: `APP#${e.subAppId}`, pullsk: pullSortKey(e.visibleAt ?? e.createdAtMs, e.eventId) }
               : {}),
+            ...(e.state === 'PUSHING'
+              ? { pushpk: pushPartition(e.eventId), pushsk: pushSortKey(e.createdAtMs, e.eventId) }
+              : {}),
           },
           ConditionExpression: 'attribute_not_exists(sk)',
         }),
@@ -121,11 +135,18 @@ export class DynamoEventStore {
   ): Promise<StoredEvent | undefined> {
     const out = await this.updateIf({
       Key: key(subAppId, eventId),
-      UpdateExpression: 'SET pushLease = :lease',
+      UpdateExpression: 'SET pushLease = :lease, pushpk = :qp, pushsk = :qs',
       ConditionExpression:
         '#st = :pushing AND pushNext = :n AND (attribute_not_exists(pushLease) OR pushLease < :now)',
       ExpressionAttributeNames: { '#st': 'state' },
-      ExpressionAttributeValues: { ':lease': leaseUntil, ':pushing': 'PUSHING', ':n': attempt, ':now': now },
+      ExpressionAttributeValues: {
+        ':lease': leaseUntil,
+        ':pushing': 'PUSHING',
+        ':n': attempt,
+        ':now': now,
+        ':qp': pushPartition(eventId),
+        ':qs': pushSortKey(leaseUntil, eventId),
+      },
     });
     return out ? fromItem(out) : undefined;
   }
@@ -163,7 +184,8 @@ export class DynamoEventStore {
   ): Promise<boolean> {
     const out = await this.updateIf({
       Key: key(subAppId, eventId),
-      UpdateExpression: 'SET #st = :pushed, pushedAt = :now, pushAttempts = :n REMOVE pushLease, pushError',
+      UpdateExpression:
+        'SET #st = :pushed, pushedAt = :now, pushAttempts = :n REMOVE pushLease, pushError, pushpk, pushsk',
       ConditionExpression: '#st = :pushing AND pushLease = :lease',
       ExpressionAttributeNames: { '#st': 'state' },
       ExpressionAttributeValues: {
@@ -178,17 +200,19 @@ export class DynamoEventStore {
     return out !== undefined;
   }
 
-  /** A failed attempt whose successor is already queued: attempt + 1 may run next. */
+  /** A failed attempt whose successor is already queued (due at `nextAt`): attempt + 1 may run next. */
   async recordFailure(
     subAppId: number,
     eventId: string,
     lease: number,
     attempt: number,
     error: string,
+    nextAt?: number,
   ): Promise<boolean> {
     const out = await this.updateIf({
       Key: key(subAppId, eventId),
-      UpdateExpression: 'SET pushNext = :next, pushError = :err, pushAttempts = :n REMOVE pushLease',
+      UpdateExpression:
+        'SET pushNext = :next, pushError = :err, pushAttempts = :n, pushpk = :qp, pushsk = :qs REMOVE pushLease',
       ConditionExpression: '#st = :pushing AND pushLease = :lease',
       ExpressionAttributeNames: { '#st': 'state' },
       ExpressionAttributeValues: {
@@ -197,13 +221,15 @@ export class DynamoEventStore {
         ':next': attempt + 1,
         ':n': attempt,
         ':err': error.slice(0, 500),
+        ':qp': pushPartition(eventId),
+        ':qs': pushSortKey(nextAt ?? lease, eventId),
       },
       ReturnValues: 'NONE',
     });
     return out !== undefined;
   }
 
-  /** Push gave up: the event becomes pullable now (nothing is dropped). */
+  /** Push gave up: the event becomes pullable now, for the retention period from now (nothing is dropped). */
   async giveUpPush(
     subAppId: number,
     eventId: string,
@@ -215,7 +241,7 @@ export class DynamoEventStore {
     const out = await this.updateIf({
       Key: key(subAppId, eventId),
       UpdateExpression:
-        'SET #st = :pending, pushError = :err, pushAttempts = :n, pushGaveUpAt = :now, visibleAt = :now, pullpk = :pp, pullsk = :ps REMOVE pushLease',
+        'SET #st = :pending, pushError = :err, pushAttempts = :n, pushGaveUpAt = :now, visibleAt = :now, pullpk = :pp, pullsk = :ps, expiresAt = :exp REMOVE pushLease, pushpk, pushsk',
       ConditionExpression: '#st = :pushing AND pushLease = :lease',
       ExpressionAttributeNames: { '#st': 'state' },
       ExpressionAttributeValues: {
@@ -227,17 +253,97 @@ export class DynamoEventStore {
         ':now': now,
         ':pp': `APP#${subAppId}`,
         ':ps': pullSortKey(now, eventId),
+        ':exp': Math.floor(now / 1000) + EVENT_RETENTION_SECONDS,
       },
       ReturnValues: 'NONE',
     });
     return out !== undefined;
   }
 
-  /** Pending events of the app visible at `now`, oldest first (index: keys only). */
+  /**
+   * The sweeper's give-up of an event stuck `PUSHING` (its messages lost or dead-lettered): pullable from now,
+   * only while no attempt holds a live lease and the push has not moved on since the sweeper looked.
+   */
+  async forceGiveUpPush(
+    subAppId: number,
+    eventId: string,
+    seenPushNext: number,
+    error: string,
+    now: number,
+  ): Promise<boolean> {
+    const out = await this.updateIf({
+      Key: key(subAppId, eventId),
+      UpdateExpression:
+        'SET #st = :pending, pushError = :err, pushGaveUpAt = :now, visibleAt = :now, pullpk = :pp, pullsk = :ps, expiresAt = :exp REMOVE pushLease, pushpk, pushsk',
+      ConditionExpression:
+        '#st = :pushing AND (attribute_not_exists(pushNext) OR pushNext = :n) AND (attribute_not_exists(pushLease) OR pushLease < :now)',
+      ExpressionAttributeNames: { '#st': 'state' },
+      ExpressionAttributeValues: {
+        ':pending': 'PENDING',
+        ':pushing': 'PUSHING',
+        ':n': seenPushNext,
+        ':err': error.slice(0, 500),
+        ':now': now,
+        ':pp': `APP#${subAppId}`,
+        ':ps': pullSortKey(now, eventId),
+        ':exp': Math.floor(now / 1000) + EVENT_RETENTION_SECONDS,
+      },
+      ReturnValues: 'NONE',
+    });
+    return out !== undefined;
+  }
+
+  /** Moves a stuck event's due time on (the sweeper re-sent its message), only if nothing moved it meanwhile. */
+  async postponePush(subAppId: number, eventId: string, seenSk: string, dueAt: number): Promise<boolean> {
+    const out = await this.updateIf({
+      Key: key(subAppId, eventId),
+      UpdateExpression: 'SET pushsk = :qs',
+      ConditionExpression: '#st = :pushing AND pushsk = :seen',
+      ExpressionAttributeNames: { '#st': 'state' },
+      ExpressionAttributeValues: {
+        ':pushing': 'PUSHING',
+        ':seen': seenSk,
+        ':qs': pushSortKey(dueAt, eventId),
+      },
+      ReturnValues: 'NONE',
+    });
+    return out !== undefined;
+  }
+
+  /** `PUSHING` events of one shard due before `before` (ms), most overdue first (index: keys only). */
+  async overduePushes(
+    shard: number,
+    before: number,
+    limit: number,
+  ): Promise<Array<{ subAppId: number; eventId: string; pushsk: string }>> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: 'byPushDue',
+        KeyConditionExpression: 'pushpk = :p AND pushsk < :bound',
+        ExpressionAttributeValues: {
+          ':p': `PUSH#${shard.toString(16)}`,
+          ':bound': String(Math.max(0, before)).padStart(15, '0'),
+        },
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((i) => ({
+      subAppId: Number(String(i.pk).slice(4)),
+      eventId: String(i.sk).slice(4),
+      pushsk: String(i.pushsk),
+    }));
+  }
+
+  /**
+   * Pending events of the app visible at `now`, oldest first (index: keys only); `after` (the last entry of
+   * the previous page) continues the listing.
+   */
   async visible(
     subAppId: number,
     now: number,
     limit: number,
+    after?: { eventId: string; pullsk: string },
   ): Promise<Array<{ eventId: string; pullsk: string }>> {
     const out = await this.doc.send(
       new QueryCommand({
@@ -246,9 +352,33 @@ export class DynamoEventStore {
         KeyConditionExpression: 'pullpk = :p AND pullsk < :bound',
         ExpressionAttributeValues: { ':p': `APP#${subAppId}`, ':bound': String(now + 1).padStart(15, '0') },
         Limit: limit,
+        ExclusiveStartKey: after
+          ? { ...key(subAppId, after.eventId), pullpk: `APP#${subAppId}`, pullsk: after.pullsk }
+          : undefined,
       }),
     );
     return (out.Items ?? []).map((i) => ({ eventId: String(i.sk).slice(4), pullsk: String(i.pullsk) }));
+  }
+
+  /**
+   * A pending event past its retention leaves the pull index (`EXPIRED`), so it can never hide newer events
+   * from PullEvents while it waits for TTL. Conditional on the index entry the caller saw.
+   */
+  async expirePull(subAppId: number, eventId: string, seenSk: string, nowSeconds: number): Promise<boolean> {
+    const out = await this.updateIf({
+      Key: key(subAppId, eventId),
+      UpdateExpression: 'SET #st = :expired REMOVE pullpk, pullsk',
+      ConditionExpression: 'pullsk = :seen AND #st = :pending AND expiresAt <= :nowS',
+      ExpressionAttributeNames: { '#st': 'state' },
+      ExpressionAttributeValues: {
+        ':expired': 'EXPIRED',
+        ':pending': 'PENDING',
+        ':seen': seenSk,
+        ':nowS': nowSeconds,
+      },
+      ReturnValues: 'NONE',
+    });
+    return out !== undefined;
   }
 
   /**

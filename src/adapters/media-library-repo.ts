@@ -55,14 +55,17 @@ export class DynamoMediaLibraryRepository {
     }
   }
 
-  /** The media item as stored, tombstone included (DeleteMedia must be able to finish an interrupted deletion). */
-  async getRaw(fileId: string): Promise<Media | undefined> {
+  /**
+   * The media item as stored, tombstone included (DeleteMedia must be able to finish an interrupted deletion);
+   * `deleted`: a finished deletion (its tombstone only waits for TTL).
+   */
+  async getRaw(fileId: string): Promise<(Media & { deleted?: boolean }) | undefined> {
     const out = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { pk: mediaPk(fileId) }, ConsistentRead: true }),
     );
     if (!out.Item || !String(out.Item.pk).startsWith('MEDIA#')) return undefined;
-    const { pk: _pk, storagePath: _path, ...media } = out.Item;
-    return media as Media;
+    const { pk: _pk, storagePath: _path, sourceDeleteTime: _sdt, expiresAt, ...media } = out.Item;
+    return { ...(media as Media), ...(media.deleteTime && expiresAt !== undefined ? { deleted: true } : {}) };
   }
 
   /**
@@ -160,28 +163,68 @@ export class DynamoMediaLibraryRepository {
     await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: outputPk(fileId, key) } }));
   }
 
-  /** The tombstone: from now on the media does not exist for any read; DeleteMedia then removes everything. */
+  /**
+   * The tombstone: from now on the media does not exist for any read, no task can be stored on it (the task
+   * store's media check) and the upload trigger writes nothing to it. True when this call set it (a deletion
+   * that was interrupted finds it set already).
+   */
   markDeleting(fileId: string, subAppId: number, now: string): Promise<boolean> {
     return this.applyIf({
       TableName: this.table,
       Key: { pk: mediaPk(fileId) },
-      UpdateExpression: 'SET deleteTime = if_not_exists(deleteTime, :now)',
-      ConditionExpression: 'attribute_exists(pk) AND subAppId = :app',
+      UpdateExpression: 'SET deleteTime = :now',
+      ConditionExpression: 'attribute_exists(pk) AND subAppId = :app AND attribute_not_exists(deleteTime)',
       ExpressionAttributeValues: { ':now': now, ':app': subAppId },
     });
   }
 
-  async deleteMediaItem(fileId: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: mediaPk(fileId) } }));
-  }
-
-  async markSourceDeleted(fileId: string, now: string): Promise<void> {
+  /** Takes back the tombstone this deletion set (it was refused: a task of the media is unfinished). */
+  async unmarkDeleting(fileId: string, time: string): Promise<void> {
     await this.applyIf({
       TableName: this.table,
       Key: { pk: mediaPk(fileId) },
-      UpdateExpression: 'SET sourceDeleted = :t, updateTime = :now',
-      ConditionExpression: 'attribute_exists(pk)',
+      UpdateExpression: 'REMOVE deleteTime',
+      ConditionExpression: 'deleteTime = :t AND attribute_not_exists(expiresAt)',
+      ExpressionAttributeValues: { ':t': time },
+    });
+  }
+
+  /**
+   * The end of a deletion: the tombstone stays (TTL `expiresAt`) so that a late S3 redelivery of the upload
+   * cannot create the media again (its put is conditional on no item).
+   */
+  async finishDeleting(fileId: string, expiresAt: number): Promise<void> {
+    await this.applyIf({
+      TableName: this.table,
+      Key: { pk: mediaPk(fileId) },
+      UpdateExpression: 'SET expiresAt = :e REMOVE outputKeys',
+      ConditionExpression: 'attribute_exists(deleteTime)',
+      ExpressionAttributeValues: { ':e': expiresAt },
+    });
+  }
+
+  /**
+   * Marks the original file deleted before it is deleted (no task can be stored on the media from then on).
+   * True when this call set it.
+   */
+  markSourceDeleted(fileId: string, now: string): Promise<boolean> {
+    return this.applyIf({
+      TableName: this.table,
+      Key: { pk: mediaPk(fileId) },
+      UpdateExpression: 'SET sourceDeleted = :t, sourceDeleteTime = :now, updateTime = :now',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sourceDeleted)',
       ExpressionAttributeValues: { ':t': true, ':now': now },
+    });
+  }
+
+  /** Takes back markSourceDeleted of this call (the deletion was refused). */
+  async unmarkSourceDeleted(fileId: string, time: string): Promise<void> {
+    await this.applyIf({
+      TableName: this.table,
+      Key: { pk: mediaPk(fileId) },
+      UpdateExpression: 'REMOVE sourceDeleted, sourceDeleteTime',
+      ConditionExpression: 'sourceDeleteTime = :t',
+      ExpressionAttributeValues: { ':t': time },
     });
   }
 

@@ -4,6 +4,7 @@ import {
   QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { Media } from '../domain/media';
 import type { MediaProbe } from '../media/probe';
@@ -33,6 +34,40 @@ export class DynamoMediaRepository {
     );
   }
 
+  /**
+   * A transaction's check that the media exists, is not being deleted (DeleteMedia's tombstone `deleteTime`)
+   * and still has its original file: a task is stored only with it, so no task starts on a deleted source.
+   */
+  liveCheck(fileId: string): {
+    TableName: string;
+    Key: Record<string, unknown>;
+    ConditionExpression: string;
+  } {
+    return {
+      TableName: this.table,
+      Key: { pk: `MEDIA#${fileId}` },
+      ConditionExpression:
+        'attribute_exists(pk) AND attribute_not_exists(deleteTime) AND attribute_not_exists(sourceDeleted)',
+    };
+  }
+
+  private async updateLive(input: Omit<UpdateCommandInput, 'TableName' | 'Key'>, fileId: string) {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          ...input,
+          TableName: this.table,
+          Key: { pk: `MEDIA#${fileId}` },
+          ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(deleteTime)${input.ConditionExpression ? ` AND (${input.ConditionExpression})` : ''}`,
+        }),
+      );
+      return true;
+    } catch (e) {
+      if ((e as Error).name === 'ConditionalCheckFailedException') return false;
+      throw e;
+    }
+  }
+
   async get(fileId: string, subAppId: number): Promise<Media | undefined> {
     const out = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { pk: `MEDIA#${fileId}` }, ConsistentRead: true }),
@@ -57,58 +92,77 @@ export class DynamoMediaRepository {
         ExpressionAttributeValues: { ':p': `${subAppId}#${path}` },
       }),
     );
-    const newest = (out.Items ?? []).sort((a, b) =>
+    const newestFirst = (out.Items ?? []).sort((a, b) =>
       String(b.createTime).localeCompare(String(a.createTime)),
-    )[0];
-    return newest ? this.get(String(newest.pk).slice('MEDIA#'.length), subAppId) : undefined;
+    );
+    // A deleted media (tombstone) no longer owns the path: the newest live one does.
+    for (const item of newestFirst) {
+      const m = await this.get(String(item.pk).slice('MEDIA#'.length), subAppId);
+      if (m) return m;
+    }
+    return undefined;
   }
 
-  async markReady(fileId: string, metaData: MediaProbe, now: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
+  /** The other live media of this app whose original file is the object `key` (S3 rewrote the key). */
+  async othersAtKey(key: string, subAppId: number, fileId: string): Promise<string[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
         TableName: this.table,
-        Key: { pk: `MEDIA#${fileId}` },
+        IndexName: 'byStoragePath',
+        KeyConditionExpression: 'storagePath = :p',
+        ExpressionAttributeValues: { ':p': `${subAppId}#/${key}` },
+      }),
+    );
+    const ids = (out.Items ?? [])
+      .map((i) => String(i.pk).slice('MEDIA#'.length))
+      .filter((id) => id !== fileId);
+    const live = await Promise.all(ids.map((id) => this.get(id, subAppId)));
+    return ids.filter((_, i) => live[i] && !live[i]!.sourceDeleted);
+  }
+
+  /** PENDING → READY. False when the media does not exist or is being deleted (nothing is written). */
+  markReady(fileId: string, metaData: MediaProbe, now: string): Promise<boolean> {
+    return this.updateLive(
+      {
         UpdateExpression: 'SET #s = :r, metaData = :m, updateTime = :now REMOVE failReason',
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: { ':r': 'READY', ':m': metaData, ':now': now },
-      }),
+      },
+      fileId,
     );
   }
 
-  /** Upload issue: records the task flow an upload started, or why it could not start it. */
-  async setProcedureResult(
+  /**
+   * Upload issue: records the task flow an upload started, or why it could not start it. False when the media
+   * does not exist or is being deleted.
+   */
+  setProcedureResult(
     fileId: string,
     r: { procedureTaskId?: string; procedureError?: string },
     now: string,
-  ): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: `MEDIA#${fileId}` },
+  ): Promise<boolean> {
+    return this.updateLive(
+      {
         UpdateExpression: r.procedureTaskId
           ? 'SET procedureTaskId = :v, updateTime = :now REMOVE procedureError'
           : 'SET procedureError = :v, updateTime = :now',
-        ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':v': r.procedureTaskId ?? r.procedureError ?? '', ':now': now },
-      }),
+      },
+      fileId,
     );
   }
 
-  async markFailed(fileId: string, reason: string, now: string): Promise<void> {
-    await this.doc
-      .send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: `MEDIA#${fileId}` },
-          UpdateExpression: 'SET #s = :f, failReason = :why, updateTime = :now',
-          ConditionExpression: '#s <> :r',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':f': 'FAILED', ':r': 'READY', ':why': reason, ':now': now },
-        }),
-      )
-      .catch((e: unknown) => {
-        if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
-      });
+  /** → FAILED unless READY. False when it did not apply (READY, missing, or being deleted). */
+  markFailed(fileId: string, reason: string, now: string): Promise<boolean> {
+    return this.updateLive(
+      {
+        UpdateExpression: 'SET #s = :f, failReason = :why, updateTime = :now',
+        ConditionExpression: '#s <> :r',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':f': 'FAILED', ':r': 'READY', ':why': reason, ':now': now },
+      },
+      fileId,
+    );
   }
 }
 

@@ -66,18 +66,36 @@ export function forbiddenReason(address: string, policy: UrlPolicy): string | un
     if (inV4(ip, '127.0.0.0/8')) return policy.allowLoopback ? undefined : 'loopback';
     if (ip === '169.254.169.254') return 'instance metadata';
     if (inV4(ip, '169.254.0.0/16')) return 'link-local';
-    for (const c of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10']) if (inV4(ip, c)) return 'private';
+    // 100.64.0.0/10: carrier-grade NAT (shared address space), as private as RFC 1918.
+    for (const c of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'])
+      if (inV4(ip, c)) return 'private';
     if (inV4(ip, '0.0.0.0/8')) return 'unspecified';
+    // 192.0.0.0/24: IETF protocol assignments (e.g. 192.0.0.8, DS-Lite 192.0.0.0/29); 198.18.0.0/15: benchmarking.
+    if (inV4(ip, '192.0.0.0/24') || inV4(ip, '198.18.0.0/15')) return 'reserved';
+    for (const c of ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24'])
+      if (inV4(ip, c)) return 'documentation';
     if (inV4(ip, '224.0.0.0/4') || inV4(ip, '240.0.0.0/4')) return 'multicast or reserved';
     return undefined;
   }
   if (isIP(ip) === 6) {
-    if (ip === '::1') return policy.allowLoopback ? undefined : 'loopback';
-    if (ip === '::') return 'unspecified';
-    if (ip === 'fd00:ec2::254') return 'instance metadata';
-    if (/^fe[89ab]/.test(ip)) return 'link-local';
-    if (/^f[cd]/.test(ip)) return 'private';
-    if (/^ff/.test(ip)) return 'multicast';
+    // Decided on the parsed groups, so every spelling of an address (0:0:0:0:0:0:0:1, ::0001, …) is the same.
+    const g = ipv6Groups(ip);
+    if (!g) return 'not a valid IPv6 address';
+    const zeroTo = (n: number) => g.slice(0, n).every((x) => x === 0);
+    if (zeroTo(7) && g[7] === 1) return policy.allowLoopback ? undefined : 'loopback';
+    if (zeroTo(8)) return 'unspecified';
+    if (g[0] === 0xfd00 && g[1] === 0xec2 && g.slice(2, 7).every((x) => x === 0) && g[7] === 0x254)
+      return 'instance metadata';
+    if ((g[0] & 0xffc0) === 0xfe80) return 'link-local';
+    // fec0::/10: site-local (deprecated, still routed inside some networks).
+    if ((g[0] & 0xffc0) === 0xfec0) return 'site-local';
+    if ((g[0] & 0xfe00) === 0xfc00) return 'private';
+    if ((g[0] & 0xff00) === 0xff00) return 'multicast';
+    // 2001::/32 Teredo: the tunnel's server and client IPv4 addresses are inside (the client's obfuscated).
+    if (g[0] === 0x2001 && g[1] === 0) return 'Teredo tunnel';
+    // 2001:db8::/32 documentation, 100::/64 discard-only.
+    if (g[0] === 0x2001 && g[1] === 0xdb8) return 'documentation';
+    if (g[0] === 0x100 && g.slice(1, 4).every((x) => x === 0)) return 'discard-only';
     return undefined;
   }
   return 'not an IP address';
@@ -91,14 +109,19 @@ export function parseHttpUrl(raw: string): URL {
     throw new PermanentError(ErrCode.BadParameter, `"${raw.slice(0, 200)}" is not a URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new PermanentError(ErrCode.BadParameter, `only http and https URLs are accepted, not ${url.protocol}`);
+    throw new PermanentError(
+      ErrCode.BadParameter,
+      `only http and https URLs are accepted, not ${url.protocol}`,
+    );
   }
   return url;
 }
 
 function resolveAll(host: string): Promise<LookupAddress[]> {
   return new Promise((resolve, reject) =>
-    dnsLookup(host, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))),
+    dnsLookup(host, { all: true, verbatim: true }, (err, addresses) =>
+      err ? reject(err) : resolve(addresses),
+    ),
   );
 }
 
@@ -114,7 +137,11 @@ export async function assertFetchable(raw: string, policy: UrlPolicy): Promise<U
   }
   for (const a of addresses) {
     const why = forbiddenReason(a.address, policy);
-    if (why) throw new PermanentError(ErrCode.BadParameter, `the URL's host ${host} resolves to a ${why} address (${a.address}), which is not allowed`);
+    if (why)
+      throw new PermanentError(
+        ErrCode.BadParameter,
+        `the URL's host ${host} resolves to a ${why} address (${a.address}), which is not allowed`,
+      );
   }
   return url;
 }
@@ -149,10 +176,18 @@ export async function openSafeStream(
     if (status < 200 || status >= 300) {
       res.resume();
       if (status >= 500 || status === 429) throw new TransientError(`the source URL answered HTTP ${status}`);
-      throw new PermanentError(ErrCode.BadSource, `the source URL answered HTTP ${status}; check that the file exists and is public`);
+      throw new PermanentError(
+        ErrCode.BadSource,
+        `the source URL answered HTTP ${status}; check that the file exists and is public`,
+      );
     }
     res.setTimeout(opts.timeoutMs, () =>
-      res.destroy(new PermanentError(ErrCode.BadSource, `the source stopped sending data for ${opts.timeoutMs / 1000} s`)),
+      res.destroy(
+        new PermanentError(
+          ErrCode.BadSource,
+          `the source stopped sending data for ${opts.timeoutMs / 1000} s`,
+        ),
+      ),
     );
     const len = Number(res.headers['content-length']);
     return {
@@ -178,12 +213,16 @@ function get(url: URL, policy: UrlPolicy, timeoutMs: number): Promise<http.Incom
             const bad = addresses.find((a) => forbiddenReason(a.address, policy));
             if (bad) {
               return cb(
-                new PermanentError(ErrCode.BadParameter, `the URL's host resolves to a forbidden address (${bad.address})`),
+                new PermanentError(
+                  ErrCode.BadParameter,
+                  `the URL's host resolves to a forbidden address (${bad.address})`,
+                ),
                 '',
                 4,
               );
             }
-            if ((options as { all?: boolean }).all) return (cb as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+            if ((options as { all?: boolean }).all)
+              return (cb as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
             cb(null, addresses[0].address, addresses[0].family);
           });
         },
@@ -191,7 +230,9 @@ function get(url: URL, policy: UrlPolicy, timeoutMs: number): Promise<http.Incom
       resolve,
     );
     req.on('timeout', () =>
-      req.destroy(new PermanentError(ErrCode.BadSource, `the source URL did not answer within ${timeoutMs / 1000} s`)),
+      req.destroy(
+        new PermanentError(ErrCode.BadSource, `the source URL did not answer within ${timeoutMs / 1000} s`),
+      ),
     );
     req.on('error', (e) => {
       if (e instanceof PermanentError || e instanceof TransientError) return reject(e);

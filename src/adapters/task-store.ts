@@ -30,6 +30,17 @@ export const waitingSortKey = (priority: number, createTime: string, taskId: str
 const isConditionFailure = (e: unknown) =>
   e instanceof ConditionalCheckFailedException || (e as Error)?.name === 'ConditionalCheckFailedException';
 
+/** A task with the same internal dedupe key was stored within its window (by `taskId`, when still readable). */
+export class DedupeConflict extends Error {
+  constructor(
+    readonly key: string,
+    readonly taskId: string | undefined,
+  ) {
+    super(`a task with dedupe key ${key} exists already (${taskId ?? 'unknown'})`);
+    this.name = 'DedupeConflict';
+  }
+}
+
 export class DynamoTaskStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -56,6 +67,16 @@ export class DynamoTaskStore {
       session?: { id: string; expiresAt: number };
       /** Another item written in the same transaction (e.g. the new media of a Url submission). */
       alsoPut?: { TableName: string; Item: Record<string, unknown> };
+      /**
+       * An internal dedupe key (e.g. one flow per uploaded media): refused like a SessionId within its window,
+       * but never shown as the task's SessionId (marker `DEDUPE#<SubAppId>#<key>`). Refusal: DedupeConflict.
+       */
+      dedupe?: { key: string; expiresAt: number };
+      /**
+       * The media the task works on must still exist and not be being deleted when the task is stored
+       * (DeleteMedia tombstones it first, then looks for unfinished tasks). Refusal: FileId does not exist.
+       */
+      mediaCheck?: { TableName: string; Key: Record<string, unknown>; ConditionExpression: string };
     },
   ) {
     const subItem = (s: Subtask) => ({
@@ -112,13 +133,47 @@ export class DynamoTaskStore {
         },
       });
     }
+    const markerAt = (pk: string, id: string, expiresAt: number) => ({
+      Put: {
+        TableName: this.table,
+        Item: { pk, sk: id, taskId: task.taskId, expiresAt },
+        // TTL deletes lazily: an expired marker no longer blocks.
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+        ExpressionAttributeValues: { ':now': Math.floor(Date.parse(task.createTime) / 1000) },
+      },
+    });
+    const dedupeAt = opts.dedupe ? items.length : -1;
+    if (opts.dedupe)
+      items.push(markerAt(`DEDUPE#${task.subAppId}#${opts.dedupe.key}`, '#DEDUPE', opts.dedupe.expiresAt));
     if (opts.alsoPut)
       items.push({ Put: { ...opts.alsoPut, ConditionExpression: 'attribute_not_exists(pk)' } });
+    const mediaAt = opts.mediaCheck ? items.length : -1;
+    if (opts.mediaCheck) items.push({ ConditionCheck: opts.mediaCheck });
     if (inline)
       for (const sub of subtasks) items.push({ Put: { TableName: this.table, Item: subItem(sub) } });
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (e) {
+      const failed = (i: number) =>
+        i >= 0 &&
+        e instanceof TransactionCanceledException &&
+        e.CancellationReasons?.[i]?.Code === 'ConditionalCheckFailed';
+      if (failed(mediaAt)) {
+        throw new ApiError(
+          'InvalidParameterValue.FileId',
+          `FileId ${task.fileId} does not exist in this app (or is being deleted, or its original file was deleted).`,
+        );
+      }
+      if (opts.dedupe && failed(dedupeAt)) {
+        const prev = await this.doc.send(
+          new GetCommand({
+            TableName: this.table,
+            Key: { pk: `DEDUPE#${task.subAppId}#${opts.dedupe.key}`, sk: '#DEDUPE' },
+            ConsistentRead: true,
+          }),
+        );
+        throw new DedupeConflict(opts.dedupe.key, prev.Item?.taskId as string | undefined);
+      }
       if (
         opts.session &&
         e instanceof TransactionCanceledException &&

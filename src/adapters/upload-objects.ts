@@ -17,11 +17,21 @@ export interface UploadObjects {
     key: string,
     opts: { contentType: string; tagging?: string; expiresIn: number },
   ): Promise<{ url: string; headers: Record<string, string> }>;
-  /** Starts a multipart upload (the tags apply to the completed object) and presigns its parts and completion. */
+  /**
+   * Starts a multipart upload (the tags apply to the completed object) and presigns its first `parts` parts
+   * and its completion.
+   */
   presignMultipart(
     key: string,
     opts: { contentType: string; tagging?: string; expiresIn: number; parts: number },
   ): Promise<{ uploadId: string; parts: Array<{ PartNumber: number; Url: string }>; completeUrl: string }>;
+  /** Presigns (again) the given parts and the completion of a started multipart upload. */
+  presignParts(
+    key: string,
+    uploadId: string,
+    partNumbers: number[],
+    expiresIn: number,
+  ): Promise<{ parts: Array<{ PartNumber: number; Url: string }>; completeUrl: string }>;
   head(
     key: string,
   ): Promise<
@@ -78,22 +88,37 @@ export class S3UploadObjects implements UploadObjects {
       }),
     );
     const uploadId = created.UploadId!;
+    const signed = await this.presignParts(
+      key,
+      uploadId,
+      Array.from({ length: opts.parts }, (_, i) => i + 1),
+      opts.expiresIn,
+    );
+    return { uploadId, ...signed };
+  }
+
+  async presignParts(
+    key: string,
+    uploadId: string,
+    partNumbers: number[],
+    expiresIn: number,
+  ): Promise<{ parts: Array<{ PartNumber: number; Url: string }>; completeUrl: string }> {
     const parts = await Promise.all(
-      Array.from({ length: opts.parts }, async (_, i) => ({
-        PartNumber: i + 1,
+      partNumbers.map(async (n) => ({
+        PartNumber: n,
         Url: await getSignedUrl(
           this.s3,
-          new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: i + 1 }),
-          { expiresIn: opts.expiresIn },
+          new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: n }),
+          { expiresIn },
         ),
       })),
     );
     const completeUrl = await getSignedUrl(
       this.s3,
       new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
-      { expiresIn: opts.expiresIn },
+      { expiresIn },
     );
-    return { uploadId, parts, completeUrl };
+    return { parts, completeUrl };
   }
 
   async head(

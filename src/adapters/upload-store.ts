@@ -1,4 +1,10 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 
 /**
  * Upload sessions and one-time signature markers. They live in the tasks table, next to the SessionId
@@ -24,6 +30,9 @@ export interface UploadSession {
   taskNotifyMode?: 'Finish' | 'Change' | 'None';
   /** Multipart upload id, when the upload was applied for in parts. */
   uploadId?: string;
+  /** Multipart: how many parts, of which size (PresignUploadParts presigns any of them again). */
+  partCount?: number;
+  partSize?: number;
   /** Where the session came from: `ApplyUpload` or `ClientUpload` (a signed client upload). */
   origin: 'ApplyUpload' | 'ClientUpload';
   createTime: string;
@@ -97,16 +106,11 @@ export class DynamoUploadStore {
     }
   }
 
-  /** The task a SessionId was used by (the tasks table's dedupe marker `SESSION#<SubAppId>#<SessionId>`). */
-  async taskOfSession(subAppId: number, sessionId: string): Promise<string | undefined> {
-    const out = await this.doc.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { pk: `SESSION#${subAppId}#${sessionId}`, sk: '#SESSION' },
-        ConsistentRead: true,
-      }),
+  /** Takes back useOnce (the request that used the signature failed before handing anything out). */
+  async releaseOnce(digest: string): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.table, Key: { pk: `UPLOADSIG#${digest}`, sk: '#UPLOADSIG' } }),
     );
-    return out.Item?.taskId === undefined ? undefined : String(out.Item.taskId);
   }
 
   /** Raw attributes of a task item that the task model does not carry (e.g. a PullUpload's procedure). */

@@ -237,3 +237,6 @@ export const VOD_ACTIONS: readonly string[] = [
   'VerifyDomainRecord',
   'WeChatMiniProgramPublish',
 ];
+
+/** Actions OpenVOD adds to the VOD API (documented in the README); every other action is one of VOD_ACTIONS. */
+export const OPENVOD_EXTENSION_ACTIONS: readonly string[] = ['PresignUploadParts'];

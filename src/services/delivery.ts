@@ -6,7 +6,7 @@ import type { EventConfigRepository } from './event-config';
  * HTTP push of stored events ("normal callback"), one SQS message per attempt.
  *
  * - Signed twice when the app has a SignKey: Tencent's `Sign` = MD5(SignKey + T) with `T` the expiry
- *   (decimal UNIX seconds, now + 10 min) as top-level fields of the JSON body, and
+ *   (decimal UNIX seconds, now + 10 min) as top-level fields of the JSON body (`T` a JSON number: int64), and
  *   `X-OpenVOD-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(SignKey, t + "." + body)>`, which covers the body.
  * - Success is a 2xx within the timeout. A failure schedules the next attempt as a new, delayed message
  *   (exponential backoff with ±20 % jitter, hops of at most 900 s); after the retry window (24 h) the event
@@ -32,6 +32,9 @@ export function callbackRequest(
 ): { body: string; headers: Record<string, string> } {
   const now = Math.floor(nowMs / 1000);
   const payload: Record<string, unknown> = { ...e.content };
+  // Tencent's ModifyEventConfig SignKey (vod_models.d.ts, ModifyEventConfigRequest.SignKey): with a SignKey the
+  // notification message carries `Sign` (string) = MD5(SignKey + T) and `T` (int64: the signature's expiry,
+  // decimal UNIX seconds, 10 minutes by default). Both are fields of the message itself; T is a JSON number.
   if (signKey) {
     const t = now + TENCENT_SIGN_EXPIRY_SECONDS;
     payload.Sign = tencentSign(signKey, t);
@@ -108,6 +111,7 @@ export interface PushEventStore {
     lease: number,
     attempt: number,
     error: string,
+    nextAt?: number,
   ): Promise<boolean>;
   giveUpPush(
     subAppId: number,
@@ -187,7 +191,7 @@ export async function deliverOne(deps: DeliveryDeps, m: PushMessage): Promise<De
     { subAppId: m.subAppId, eventId: m.eventId, attempt: m.attempt + 1, notBefore: at + wait },
     delaySeconds(wait),
   );
-  await deps.events.recordFailure(m.subAppId, m.eventId, lease, m.attempt, error);
+  await deps.events.recordFailure(m.subAppId, m.eventId, lease, m.attempt, error, at + wait);
   deps.log?.('event push failed; retry scheduled', {
     eventId: m.eventId,
     attempt: m.attempt,
@@ -195,4 +199,103 @@ export async function deliverOne(deps: DeliveryDeps, m: PushMessage): Promise<De
     retryInMs: wait,
   });
   return 'retry-scheduled';
+}
+
+/** A queue body as a push message, or undefined when it is not one (a poison message: never retried). */
+export function parsePushMessage(body: string): PushMessage | undefined {
+  let m: unknown;
+  try {
+    m = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const o = m as Partial<PushMessage> | null;
+  if (
+    !o ||
+    typeof o !== 'object' ||
+    !Number.isSafeInteger(o.subAppId) ||
+    typeof o.eventId !== 'string' ||
+    !/^[A-Za-z0-9_-]{1,128}$/.test(o.eventId) ||
+    !Number.isSafeInteger(o.attempt) ||
+    (o.attempt ?? 0) < 1 ||
+    (o.notBefore !== undefined && !Number.isFinite(o.notBefore))
+  )
+    return undefined;
+  return { subAppId: o.subAppId!, eventId: o.eventId, attempt: o.attempt!, notBefore: o.notBefore };
+}
+
+/** How late (ms) a PUSHING event's next step must be before the sweeper acts on it. */
+export const SWEEP_GRACE_MS = 5 * 60_000;
+
+export interface SweepStore {
+  get(subAppId: number, eventId: string): Promise<StoredEvent | undefined>;
+  overduePushes(
+    shard: number,
+    before: number,
+    limit: number,
+  ): Promise<Array<{ subAppId: number; eventId: string; pushsk: string }>>;
+  forceGiveUpPush(
+    subAppId: number,
+    eventId: string,
+    seenPushNext: number,
+    error: string,
+    now: number,
+  ): Promise<boolean>;
+  postponePush(subAppId: number, eventId: string, seenSk: string, dueAt: number): Promise<boolean>;
+}
+
+export interface SweepDeps {
+  events: SweepStore;
+  queue: DeliveryDeps['queue'];
+  clock: () => number;
+  policy: RetryPolicy;
+  graceMs?: number;
+  shards?: number;
+  limitPerShard?: number;
+  log?: (msg: string, extra: Record<string, unknown>) => void;
+}
+
+/**
+ * The safety net under the delivery queue: every `PUSHING` event whose next step (first send, end of the
+ * running attempt's lease, next attempt's delay) is more than `graceMs` overdue has lost its message — never
+ * enqueued, or dead-lettered after failing on infrastructure `maxReceiveCount` times. Within the retry window
+ * its current attempt is sent again (a duplicate is harmless: attempts run only with the push lease); past the
+ * window it is given up like any exhausted push: pullable from now, and recorded in the dead-letter queue.
+ */
+export async function sweepPushes(deps: SweepDeps): Promise<{ resent: number; gaveUp: number }> {
+  const now = deps.clock();
+  const grace = deps.graceMs ?? SWEEP_GRACE_MS;
+  let resent = 0;
+  let gaveUp = 0;
+  for (let shard = 0; shard < (deps.shards ?? 16); shard++) {
+    const overdue = await deps.events.overduePushes(shard, now - grace, deps.limitPerShard ?? 100);
+    for (const o of overdue) {
+      const e = await deps.events.get(o.subAppId, o.eventId);
+      if (!e || e.state !== 'PUSHING' || (e.pushLease ?? 0) >= now) continue;
+      const attempt = e.pushNext ?? 1;
+      if (now - e.createdAtMs >= deps.policy.windowMs) {
+        const error = `push stuck past the retry window (last error: ${e.pushError ?? 'none'})`;
+        if (await deps.events.forceGiveUpPush(o.subAppId, o.eventId, attempt, error, now)) {
+          await deps.queue.deadLetter({
+            subAppId: o.subAppId,
+            eventId: o.eventId,
+            attempt,
+            url: e.url,
+            error,
+            gaveUpAt: new Date(now).toISOString(),
+            sweeper: true,
+          });
+          gaveUp++;
+          deps.log?.('stuck event push given up; it is pullable now', { eventId: o.eventId, attempt });
+        }
+        continue;
+      }
+      if (await deps.events.postponePush(o.subAppId, o.eventId, o.pushsk, now + grace)) {
+        await deps.queue.send({ subAppId: o.subAppId, eventId: o.eventId, attempt }, 0);
+        resent++;
+        deps.log?.('stuck event push sent again', { eventId: o.eventId, attempt });
+      }
+    }
+  }
+  return { resent, gaveUp };
 }

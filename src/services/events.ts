@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Subtask, SubtaskStatus, Task, TaskStatus, NotifyMode, TaskType } from '../domain/task';
 import type { StoredEvent } from '../adapters/event-store';
 import { EVENT_RETENTION_SECONDS } from '../adapters/event-store';
@@ -12,7 +15,7 @@ import type { EventConfigRepository } from './event-config';
  * store refuses an ID it already has. Storing is the commitment to deliver: the events table's own stream
  * drives the push (see functions/pusher.ts), and a PULL event is pullable as soon as it is stored.
  */
-export type EventType = 'ProcedureStateChanged' | 'EditMediaComplete' | 'NewFileUpload';
+export type EventType = 'ProcedureStateChanged' | 'EditMediaComplete' | 'NewFileUpload' | 'PullComplete';
 
 /** The EventContent field that carries each event type's object. */
 export const EVENT_FIELDS: Record<EventType, string> = {
@@ -20,11 +23,27 @@ export const EVENT_FIELDS: Record<EventType, string> = {
   // EditMedia tasks do not exist yet: their FINISH maps here already (content: Tencent's EditMediaTask).
   EditMediaComplete: 'EditMediaCompleteEvent',
   NewFileUpload: 'FileUploadEvent',
+  // A PullUpload task's end (SDK EventContent.PullCompleteEvent: PullUploadTask).
+  PullComplete: 'PullCompleteEvent',
+};
+
+/**
+ * A stream record that no retry can turn into events (a malformed image, an event that fails validation):
+ * logged and skipped alone, so it never holds up the shard.
+ */
+export class PoisonRecordError extends Error {
+  override readonly name = 'PoisonRecordError';
+}
+
+/** Errors that will fail the same way however often the record is retried. */
+const isPoison = (err: unknown): boolean => {
+  const name = (err as Error)?.name;
+  return name === 'PoisonRecordError' || name === 'PermanentError' || name === 'ValidationException';
 };
 
 export interface TransitionEvent {
   eventId: string;
-  eventType: 'ProcedureStateChanged' | 'EditMediaComplete';
+  eventType: 'ProcedureStateChanged' | 'EditMediaComplete' | 'PullComplete';
   taskId: string;
   subAppId: number;
   /** What caused it, e.g. `FINISH` or `SUB#0002:SUCCESS`. */
@@ -51,7 +70,6 @@ export function eventsForChange(
 ): TransitionEvent[] {
   if (!newImage || newImage.status === oldImage?.status) return [];
   const mode = newImage.notifyMode ?? 'Finish';
-  if (mode === 'None') return [];
   const make = (
     transition: string,
     eventType: TransitionEvent['eventType'] = 'ProcedureStateChanged',
@@ -64,8 +82,12 @@ export function eventsForChange(
   });
   if (newImage.sk === '#TASK') {
     if ((newImage.status as TaskStatus) !== 'FINISH') return [];
+    // PullUpload has no TasksNotifyMode: its end is always announced (Tencent's PullComplete).
+    if (newImage.taskType === 'PullUpload') return [make('FINISH', 'PullComplete')];
+    if (mode === 'None') return [];
     return [newImage.taskType === 'EditMedia' ? make('FINISH', 'EditMediaComplete') : make('FINISH')];
   }
+  if (mode === 'None' || newImage.taskType === 'PullUpload') return [];
   if (newImage.sk.startsWith('SUB#') && mode === 'Change') {
     const s = newImage.status as SubtaskStatus;
     if (s === 'PROCESSING' || s === 'SUCCESS' || s === 'FAIL') return [make(`${newImage.sk}:${s}`)];
@@ -102,7 +124,7 @@ export type PublishOutcome = 'stored' | 'duplicate' | 'switched-off';
  * UploadMediaCompleteEventSwitch is ON.
  */
 export async function publishEvent(deps: PublishDeps, e: NewEvent): Promise<PublishOutcome> {
-  if (!/^[A-Za-z0-9_-]{1,128}$/.test(e.eventId)) throw new Error(`invalid event id ${e.eventId}`);
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(e.eventId)) throw new PoisonRecordError(`invalid event id ${e.eventId}`);
   const config = await deps.configs.get(e.subAppId);
   if (e.eventType === 'NewFileUpload' && config.uploadMediaCompleteEventSwitch !== 'ON')
     return 'switched-off';
@@ -130,13 +152,29 @@ export interface NotifierDeps extends PublishDeps {
   tasks: { get(taskId: string): Promise<{ task: Task; subtasks: Subtask[] } | undefined> };
   /** Tencent's ProcedureTask of a task (task-view). */
   procedureTask(task: Task, subtasks: Subtask[]): Promise<Record<string, unknown>>;
+  /** Tencent's PullUploadTask of a PullUpload task (upload-pull's pullUploadTaskView). */
+  pullUploadTask(task: Task): Promise<Record<string, unknown>>;
   log?: (msg: string, extra: Record<string, unknown>) => void;
+  logError?: (msg: string, extra: Record<string, unknown>) => void;
 }
 
 export interface ChangeRecord {
   seq: string;
   oldImage?: ItemImage & Record<string, unknown>;
   newImage?: ItemImage & Record<string, unknown>;
+  /** Why the record's images could not be read (a poison record). */
+  malformed?: string;
+}
+
+/** Why an image cannot be a tasks-table item the notifier understands, or undefined when it can. */
+function malformedImage(img: Record<string, unknown> | undefined): string | undefined {
+  if (!img) return undefined;
+  if (typeof img.sk !== 'string') return 'sk is not a string';
+  if (img.sk !== '#TASK' && !img.sk.startsWith('SUB#')) return undefined; // not a task item: no events
+  if (typeof img.taskId !== 'string' || !img.taskId) return 'taskId is missing';
+  if (!Number.isSafeInteger(img.subAppId)) return 'subAppId is not an integer';
+  if (typeof img.status !== 'string') return 'status is not a string';
+  return undefined;
 }
 
 /** EditMediaTask content (EditMedia tasks are not built yet; this is what their FINISH will carry). */
@@ -198,11 +236,14 @@ export async function notifyTaskChanges(
   let failedAt = -1;
   await pool(records, 16, async (r, i) => {
     try {
+      const bad = r.malformed ?? malformedImage(r.newImage);
+      if (bad) throw new PoisonRecordError(`malformed stream record: ${bad}`);
       for (const e of eventsForChange(r.oldImage, r.newImage)) {
         const found = await getTask(e.taskId);
         if (!found) continue;
         let content: Record<string, unknown>;
         if (e.eventType === 'EditMediaComplete') content = editMediaTask(found.task);
+        else if (e.eventType === 'PullComplete') content = await deps.pullUploadTask(found.task);
         else {
           // The subtask as it was at this transition (a later write may already have moved it on).
           const subtasks = found.subtasks.map((s) =>
@@ -216,9 +257,42 @@ export async function notifyTaskChanges(
         deps.log?.('event', { eventId: e.eventId, taskId: e.taskId, transition: e.transition, outcome });
       }
     } catch (err) {
+      if (isPoison(err)) {
+        // Can never succeed: skipped alone (logged with the record's sequence number for an operator).
+        (deps.logError ?? deps.log)?.('notifier skipped a record it can never handle', {
+          error: (err as Error).message,
+          seq: r.seq,
+        });
+        return;
+      }
       deps.log?.('notifier failed on a record', { error: (err as Error).message, seq: r.seq });
       if (failedAt < 0 || i < failedAt) failedAt = i;
     }
   });
   return failedAt >= 0 ? { failedSeq: records[failedAt].seq } : {};
+}
+
+/**
+ * The notifier Lambda's batch (functions/notifier.ts), with ReportBatchItemFailures: the earliest record that
+ * failed transiently is reported, so the stream (retried without limit) resumes there; a record that can
+ * never succeed is logged and skipped, alone.
+ */
+export async function notifierBatch(
+  deps: NotifierDeps,
+  event: DynamoDBStreamEvent,
+): Promise<DynamoDBBatchResponse> {
+  const image = (img: unknown) =>
+    img
+      ? (unmarshall(img as Record<string, AttributeValue>) as ItemImage & Record<string, unknown>)
+      : undefined;
+  const records: ChangeRecord[] = event.Records.map((r) => {
+    const seq = r.dynamodb?.SequenceNumber ?? '';
+    try {
+      return { seq, oldImage: image(r.dynamodb?.OldImage), newImage: image(r.dynamodb?.NewImage) };
+    } catch (err) {
+      return { seq, malformed: `unreadable image (${(err as Error).message})` };
+    }
+  });
+  const { failedSeq } = await notifyTaskChanges(deps, records);
+  return { batchItemFailures: failedSeq !== undefined ? [{ itemIdentifier: failedSeq }] : [] };
 }

@@ -402,6 +402,9 @@ export const DELETE_PART_TYPES = [
 ] as const;
 export type DeletePartType = (typeof DELETE_PART_TYPES)[number];
 
+/** How long a deleted media's tombstone stays: S3 redelivers an upload's event for much less than this. */
+export const MEDIA_TOMBSTONE_SECONDS = 7 * 24 * 3600;
+
 const fileNotExist = (fileId: string) =>
   new ApiError('ResourceNotFound.FileNotExist', `FileId ${fileId} does not exist in this app.`);
 
@@ -410,7 +413,11 @@ const fileNotExist = (fileId: string) =>
  * file, every output record, the media). With DeleteParts: the chosen outputs (Definition 0: all of that type)
  * or the original file. Refused while a task of the media is waiting or running (FailedOperation): its flow
  * would lose its input or write outputs of a media that no longer exists. A later ProcessMedia of a deleted
- * media (or of one whose original file was deleted) is refused.
+ * media (or of one whose original file was deleted) is refused. Atomic against task starts: the media is
+ * marked first (tombstone `deleteTime`, or `sourceDeleted`), which the task store's transaction checks, and
+ * only then are unfinished tasks looked for. The tombstone stays 7 days (TTL) so that a late S3 redelivery
+ * cannot register the media again. An original file outside the media's folder that another live media also
+ * has (S3 uploads to one key twice) is kept.
  */
 export async function deleteMedia(
   deps: MediaLibraryDeps,
@@ -418,37 +425,61 @@ export async function deleteMedia(
   p: { FileId: string; DeleteParts?: Array<{ Type: DeletePartType; Definition?: number }> },
 ): Promise<Record<string, never>> {
   const media = await deps.library.getRaw(p.FileId);
-  if (!media || media.subAppId !== subAppId) throw fileNotExist(p.FileId);
+  if (!media || media.subAppId !== subAppId || media.deleted) throw fileNotExist(p.FileId);
   const parts = p.DeleteParts ?? [];
   // A deletion that was interrupted can be finished; nothing else sees a media being deleted.
   if (media.deleteTime && parts.length > 0) throw fileNotExist(p.FileId);
+  const now = isoNow(deps.clock);
+  const original = parts.some((x) => x.Type === 'OriginalFiles');
+  // Atomic against task creation: first the mark that makes the task store refuse new tasks of the media
+  // (tombstone, or source-deleted), then the unfinished-task check; a refusal takes the mark back.
+  let undo: (() => Promise<void>) | undefined;
+  if (parts.length === 0) {
+    if (await deps.library.markDeleting(media.fileId, subAppId, now))
+      undo = () => deps.library.unmarkDeleting(media.fileId, now);
+  } else if (original && !media.sourceDeleted) {
+    if (await deps.library.markSourceDeleted(media.fileId, now))
+      undo = () => deps.library.unmarkSourceDeleted(media.fileId, now);
+  }
   const running = await deps.fileTasks.unfinished(media.fileId, subAppId);
   if (running.length > 0) {
+    await undo?.();
     throw new ApiError(
       'FailedOperation',
       `FileId ${media.fileId} has ${running.length === 1 ? 'a task' : 'tasks'} in progress (${running.slice(0, 3).join(', ')}); delete it after ${running.length === 1 ? 'that task finishes' : 'they finish'}.`,
     );
   }
-  const now = isoNow(deps.clock);
   const keys = [...(media.outputKeys ?? [])];
   const split = (k: string) => {
     const i = k.lastIndexOf('#');
     return { kind: k.slice(0, i) as SubtaskKind, definition: Number(k.slice(i + 1)) };
   };
+  const folder = `${subAppId}/${media.fileId}/`;
+  /** The original file, unless it is outside the media's folder and another live media's (S3 rewrote the key). */
+  const deleteSource = async () => {
+    if (!media.key.startsWith(folder)) {
+      const others = await deps.media.othersAtKey(media.key, subAppId, media.fileId);
+      if (others.length > 0) {
+        deps.logger?.info('original file kept: another media has it', { fileId: media.fileId, others });
+        return;
+      }
+    }
+    await deps.objects.deleteKeys([media.key]);
+  };
 
   if (parts.length === 0) {
-    await deps.library.markDeleting(media.fileId, subAppId, now);
-    const folder = `${subAppId}/${media.fileId}/`;
     await deps.objects.deletePrefix(folder);
-    if (!media.key.startsWith(folder)) await deps.objects.deleteKeys([media.key]);
+    if (!media.key.startsWith(folder)) await deleteSource();
     for (const k of keys) await deps.library.deleteOutputItem(media.fileId, k);
-    await deps.library.deleteMediaItem(media.fileId);
+    await deps.library.finishDeleting(
+      media.fileId,
+      Math.floor(deps.clock() / 1000) + MEDIA_TOMBSTONE_SECONDS,
+    );
     deps.logger?.info('media deleted', { fileId: media.fileId, subAppId, outputs: keys.length });
     return {};
   }
 
   const chosen = new Set<string>();
-  let original = false;
   let processingCover = false;
   for (const part of parts) {
     const def = part.Definition ?? 0;
@@ -460,7 +491,6 @@ export async function deleteMedia(
     };
     switch (part.Type) {
       case 'OriginalFiles':
-        original = true;
         break;
       case 'TranscodeFiles':
         pick('Transcode');
@@ -490,10 +520,8 @@ export async function deleteMedia(
     }
     await deps.library.removeOutput(media.fileId, k, now);
   }
-  if (original && !media.sourceDeleted) {
-    await deps.objects.deleteKeys([media.key]);
-    await deps.library.markSourceDeleted(media.fileId, now);
-  }
+  // Marked above; deleted (again) on every call, so an interrupted deletion is finished by a retry.
+  if (original) await deleteSource();
   deps.logger?.info('media parts deleted', {
     fileId: media.fileId,
     subAppId,

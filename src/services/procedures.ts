@@ -368,6 +368,8 @@ export interface StartProcedureRequest {
   notifyMode?: NotifyMode;
   sessionContext?: string;
   sessionId?: string;
+  /** Internal dedupe key (not shown as SessionId), e.g. one flow per uploaded media. */
+  dedupeKey?: string;
   /** Default 'Procedure'. */
   taskType?: TaskType;
 }
@@ -412,6 +414,7 @@ export async function startProcedure(
     notifyMode: req.notifyMode,
     sessionContext: req.sessionContext,
     sessionId: req.sessionId,
+    dedupeKey: req.dedupeKey,
     sessionWindowSeconds: PROCEDURE_SESSION_WINDOW_SECONDS,
   });
   return { taskId: TaskId };

@@ -14,10 +14,18 @@ import type { StoredEvent } from '../adapters/event-store';
  * - ConfirmEvents (≤ 16 handles) confirms with the current handle only: a handle that was superseded by a
  *   later pull, whose 30 s ran out, or that belongs to no event of this app is refused with
  *   `InvalidParameterValue.EventHandles`, naming each; the valid ones in the same call are confirmed.
- * - A pulled, unconfirmed event is visible again after 30 s; pending events are kept 4 days.
+ * - A pulled, unconfirmed event is visible again after 30 s; pending events are kept 4 days (from when they
+ *   became pullable). An event found past that by a pull leaves the index (`EXPIRED`) and the pull reads on,
+ *   so expired events waiting for TTL never hide newer ones.
  */
 export interface PullEventStore {
-  visible(subAppId: number, now: number, limit: number): Promise<Array<{ eventId: string; pullsk: string }>>;
+  visible(
+    subAppId: number,
+    now: number,
+    limit: number,
+    after?: { eventId: string; pullsk: string },
+  ): Promise<Array<{ eventId: string; pullsk: string }>>;
+  expirePull(subAppId: number, eventId: string, seenSk: string, nowSeconds: number): Promise<boolean>;
   claimPull(
     subAppId: number,
     eventId: string,
@@ -56,26 +64,39 @@ const confirmSchema = z
 const newHandle = (eventId: string) => `${eventId}.${randomBytes(8).toString('hex')}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Index pages one pull reads at most (of 2 × 16 entries): expired entries are removed as they are met. */
+export const MAX_PAGES_PER_PULL = 10;
+const PAGE = MAX_EVENTS_PER_PULL * 2;
+
 async function pullOnce(deps: PullDeps, subAppId: number): Promise<StoredEvent[]> {
   const now = deps.clock();
-  const candidates = await deps.events.visible(subAppId, now, MAX_EVENTS_PER_PULL * 2);
+  const nowSeconds = Math.floor(now / 1000);
   const got: StoredEvent[] = [];
-  for (let i = 0; i < candidates.length && got.length < MAX_EVENTS_PER_PULL;) {
-    const slice = candidates.slice(i, i + (MAX_EVENTS_PER_PULL - got.length));
-    i += slice.length;
-    const claimed = await Promise.all(
-      slice.map((c) =>
-        deps.events.claimPull(
-          subAppId,
-          c.eventId,
-          c.pullsk,
-          newHandle(c.eventId),
-          now + deps.visibilityMs,
-          Math.floor(now / 1000),
-        ),
-      ),
-    );
-    for (const e of claimed) if (e) got.push(e);
+  let after: { eventId: string; pullsk: string } | undefined;
+  for (let page = 0; page < MAX_PAGES_PER_PULL && got.length < MAX_EVENTS_PER_PULL; page++) {
+    const candidates = await deps.events.visible(subAppId, now, PAGE, after);
+    for (let i = 0; i < candidates.length && got.length < MAX_EVENTS_PER_PULL;) {
+      const slice = candidates.slice(i, i + (MAX_EVENTS_PER_PULL - got.length));
+      i += slice.length;
+      after = slice[slice.length - 1];
+      const claimed = await Promise.all(
+        slice.map(async (c) => {
+          const e = await deps.events.claimPull(
+            subAppId,
+            c.eventId,
+            c.pullsk,
+            newHandle(c.eventId),
+            now + deps.visibilityMs,
+            nowSeconds,
+          );
+          // Refused: taken by a concurrent pull, or past retention (then it leaves the index for good).
+          if (!e) await deps.events.expirePull(subAppId, c.eventId, c.pullsk, nowSeconds);
+          return e;
+        }),
+      );
+      for (const e of claimed) if (e) got.push(e);
+    }
+    if (candidates.length < PAGE) break;
   }
   return got;
 }

@@ -246,6 +246,8 @@ export interface NewTask {
   notifyMode?: NotifyMode;
   sessionContext?: string;
   sessionId?: string;
+  /** Internal dedupe key (refused like a SessionId within the window, never shown as the task's SessionId). */
+  dedupeKey?: string;
   /** The SessionId dedupe window of the action (ProcessMedia 3 days, ProcessMediaByProcedure 7 days). */
   sessionWindowSeconds: number;
 }
@@ -279,16 +281,20 @@ export async function storeTask(
       : undefined,
     // The new media of a Url submission is written in the same transaction: a refused task leaves none.
     alsoPut: t.newMedia ? deps.media.putRequest(t.newMedia) : undefined,
+    dedupe: t.dedupeKey
+      ? { key: t.dedupeKey, expiresAt: Math.floor(now / 1000) + t.sessionWindowSeconds }
+      : undefined,
+    // A task on an existing media is stored only while the media is live and keeps its original file:
+    // DeleteMedia (tombstone first, then its unfinished-task check) cannot pull the source from under it.
+    mediaCheck: t.newMedia ? undefined : deps.media.liveCheck?.(t.fileId),
   });
   // The task is stored: answer with its TaskId even if the kick fails (the scheduled sweep starts it).
-  await deps.intake
-    .kick(subAppId)
-    .catch((e: unknown) =>
-      logger.warn('intake kick failed; the sweep will start the task', {
-        taskId: t.taskId,
-        error: (e as Error).message,
-      }),
-    );
+  await deps.intake.kick(subAppId).catch((e: unknown) =>
+    logger.warn('intake kick failed; the sweep will start the task', {
+      taskId: t.taskId,
+      error: (e as Error).message,
+    }),
+  );
   return { TaskId: t.taskId };
 }
 

@@ -36,6 +36,8 @@ export const UPLOAD_DEFAULTS = {
   sessionSeconds: 24 * 3600,
   multipartThreshold: 64 * 1024 * 1024,
   partSize: 16 * 1024 * 1024,
+  /** At most this many part URLs in one answer (10,000 would not fit a Lambda response); PresignUploadParts gives the others. */
+  partsPerAnswer: 100,
   maxSize: 5 * 1024 ** 4,
 };
 
@@ -149,6 +151,7 @@ export interface OpenedSession {
   multipart?: {
     uploadId: string;
     partSize: number;
+    partCount: number;
     parts: Array<{ PartNumber: number; Url: string }>;
     completeUrl: string;
   };
@@ -197,14 +200,22 @@ export async function openUploadSession(
       contentType,
       tagging,
       expiresIn: o.presignSeconds,
-      parts,
+      parts: Math.min(parts, o.partsPerAnswer),
     });
     session.uploadId = mp.uploadId;
+    session.partCount = parts;
+    session.partSize = partSize;
     await deps.uploads.putSession(session, 7 * 24 * 3600);
     return {
       session,
       uploadHeaders: {},
-      multipart: { uploadId: mp.uploadId, partSize, parts: mp.parts, completeUrl: mp.completeUrl },
+      multipart: {
+        uploadId: mp.uploadId,
+        partSize,
+        partCount: parts,
+        parts: mp.parts,
+        completeUrl: mp.completeUrl,
+      },
       expiresAt,
     };
   }
@@ -223,6 +234,7 @@ export function uploadExtensionFields(s: OpenedSession): Record<string, unknown>
       ? {
           UploadId: s.multipart.uploadId,
           UploadPartSize: s.multipart.partSize,
+          UploadPartCount: s.multipart.partCount,
           UploadParts: s.multipart.parts,
           UploadCompleteUrl: s.multipart.completeUrl,
         }
@@ -331,6 +343,66 @@ export async function commitUpload(
   return { FileId: s.fileId, MediaUrl: deps.storage.publicUrl(s.key), CoverUrl: '' };
 }
 
+export const presignUploadPartsSchema = z
+  .object({
+    ...common,
+    VodSessionKey: z.string().min(1).max(256),
+    /** The parts to presign (at most 100 a call); none: only the completion. */
+    PartNumbers: z.array(z.number().int().min(1).max(10000)).max(100).optional(),
+  })
+  .strict();
+
+/**
+ * PresignUploadParts (OpenVOD extension): presigns more parts of a multipart ApplyUpload / client upload
+ * (an answer holds the first 100) and the completion again (presigned URLs last `presignSeconds`). Only for
+ * the app's own session, while it is valid and not committed.
+ */
+export async function presignUploadParts(
+  deps: UploadApiDeps,
+  subAppId: number,
+  raw: unknown,
+): Promise<Record<string, unknown>> {
+  const p = parseParams(presignUploadPartsSchema, raw);
+  const s = await deps.uploads.getSession(p.VodSessionKey);
+  if (!s || s.subAppId !== subAppId) {
+    throw new ApiError(
+      'InvalidParameterValue.VodSessionKey',
+      `VodSessionKey ${p.VodSessionKey} does not exist in this app.`,
+    );
+  }
+  if (!s.uploadId || !s.partCount) {
+    throw new ApiError(
+      'InvalidParameterValue.VodSessionKey',
+      `VodSessionKey ${p.VodSessionKey} is not a multipart upload: PUT the file to its UploadUrl.`,
+    );
+  }
+  const nowMs = deps.clock();
+  if (s.committed || s.validUntil < Math.floor(nowMs / 1000)) {
+    throw new ApiError(
+      'InvalidParameterValue.VodSessionKey',
+      `VodSessionKey ${p.VodSessionKey} was already committed or has expired; call ApplyUpload again.`,
+    );
+  }
+  const numbers = [...new Set(p.PartNumbers ?? [])].sort((a, b) => a - b);
+  const over = numbers.find((n) => n > s.partCount!);
+  if (over !== undefined) {
+    throw new ApiError(
+      'InvalidParameterValue.PartNumbers',
+      `PartNumbers: part ${over} does not exist; this upload has parts 1 to ${s.partCount}.`,
+    );
+  }
+  const expiresIn = deps.presignSeconds ?? UPLOAD_DEFAULTS.presignSeconds;
+  const signed = await deps.objects.presignParts(s.key, s.uploadId, numbers, expiresIn);
+  return {
+    UploadId: s.uploadId,
+    UploadPartSize: s.partSize ?? 0,
+    UploadPartCount: s.partCount,
+    UploadParts: signed.parts,
+    UploadCompleteUrl: signed.completeUrl,
+    UploadExpireTime: new Date(nowMs + expiresIn * 1000).toISOString(),
+  };
+}
+
 /** The signed client upload: the signature was verified (and, if one-time, consumed) by the caller. */
 export const clientApplySchema = z
   .object({
@@ -351,17 +423,22 @@ export const clientApplySchema = z
     path: ['partSize'],
   });
 
-export async function clientApply(
-  deps: UploadApiDeps,
-  sig: VerifiedUploadSignature,
-  p: z.infer<typeof clientApplySchema>,
-): Promise<Record<string, unknown>> {
+/** What clientApply refuses before any work (so a one-time signature is not used up by a refusal). */
+export function checkClientApply(deps: Pick<UploadApiDeps, 'region'>, sig: VerifiedUploadSignature): void {
   if (sig.params.storageRegion && sig.params.storageRegion !== deps.region) {
     throw new ApiError(
       'InvalidParameterValue.StorageRegion',
       `storageRegion: OpenVOD stores media in ${deps.region} only.`,
     );
   }
+}
+
+export async function clientApply(
+  deps: UploadApiDeps,
+  sig: VerifiedUploadSignature,
+  p: z.infer<typeof clientApplySchema>,
+): Promise<Record<string, unknown>> {
+  checkClientApply(deps, sig);
   const s = await openUploadSession(deps, sig.subAppId, {
     mediaName: p.mediaName,
     mediaType: p.mediaType,

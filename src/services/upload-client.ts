@@ -4,7 +4,14 @@ import { ApiError } from '../domain/errors';
 import type { ApiRequest } from '../api/front-door';
 import { fail, internalError, ok, type HttpResponse } from '../api/respond';
 import { parseParams } from '../api/validation';
-import { clientApply, clientApplySchema, type UploadApiDeps } from './upload-apply';
+import { z } from 'zod';
+import {
+  checkClientApply,
+  clientApply,
+  clientApplySchema,
+  presignUploadParts,
+  type UploadApiDeps,
+} from './upload-apply';
 import { verifyUploadSignature } from './upload-signature';
 
 /**
@@ -23,6 +30,19 @@ export interface ClientUploadDeps {
 }
 
 const MAX_BODY = 16 * 1024;
+
+/**
+ * `POST /upload/apply` with a `vodSessionKey`: presigns more parts (at most 100 a call) and the completion of
+ * a multipart upload opened with a signature of the same app (the signature must still be valid; a one-time
+ * signature is not used again by this).
+ */
+export const clientPartsSchema = z
+  .object({
+    signature: z.string().min(1).max(4096),
+    vodSessionKey: z.string().min(1).max(256),
+    partNumbers: z.array(z.number().int().min(1).max(10000)).max(100).optional(),
+  })
+  .strict();
 
 export function corsHeaders(origin: string | undefined): Record<string, string> {
   return {
@@ -57,23 +77,45 @@ export async function handleClientUpload(req: ApiRequest, deps: ClientUploadDeps
     } catch {
       throw new ApiError('InvalidParameter', 'The request body is not valid JSON.');
     }
-    const p = parseParams(clientApplySchema, body);
     const nowMs = (deps.now ?? Date.now)();
+    if (body && typeof body === 'object' && 'vodSessionKey' in body) {
+      // More part URLs (or a fresh completion URL) for a multipart upload this endpoint opened.
+      const q = parseParams(clientPartsSchema, body);
+      const sig = await verifyUploadSignature(q.signature, {
+        resolveKey: deps.resolveKey,
+        nowSeconds: Math.floor(nowMs / 1000),
+        maxSkewSeconds: deps.maxClockSkewSeconds,
+      });
+      const result = await presignUploadParts(deps.upload, sig.subAppId, {
+        VodSessionKey: q.vodSessionKey,
+        PartNumbers: q.partNumbers,
+      });
+      const r = ok(requestId, result);
+      return { ...r, headers: { ...r.headers, ...cors } };
+    }
+    const p = parseParams(clientApplySchema, body);
     const sig = await verifyUploadSignature(p.signature, {
       resolveKey: deps.resolveKey,
       nowSeconds: Math.floor(nowMs / 1000),
       maxSkewSeconds: deps.maxClockSkewSeconds,
     });
-    if (
-      sig.params.oneTimeValid === 1 &&
-      !(await deps.upload.uploads.useOnce(sig.digest, sig.params.expireTime + 3600))
-    ) {
+    // Everything that can refuse the request is checked before a one-time signature is used up.
+    checkClientApply(deps.upload, sig);
+    const oneTime = sig.params.oneTimeValid === 1;
+    if (oneTime && !(await deps.upload.uploads.useOnce(sig.digest, sig.params.expireTime + 3600))) {
       throw new ApiError(
         'AuthFailure.SignatureFailure',
         'This upload signature is one-time (oneTimeValid=1) and was used already; ask for a new one.',
       );
     }
-    const result = await clientApply(deps.upload, sig, p);
+    let result: Record<string, unknown>;
+    try {
+      result = await clientApply(deps.upload, sig, p);
+    } catch (e) {
+      // Nothing was handed out (S3 or the session store failed): the client may try again with it.
+      if (oneTime) await deps.upload.uploads.releaseOnce(sig.digest).catch(() => undefined);
+      throw e;
+    }
     log.info('client upload applied', { subAppId: sig.subAppId, oneTime: sig.params.oneTimeValid === 1 });
     const r = ok(requestId, result);
     return { ...r, headers: { ...r.headers, ...cors } };

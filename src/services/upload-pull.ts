@@ -141,7 +141,7 @@ export async function pullUpload(
 
 /**
  * The flow's finalize hook for a PullUpload task: once the pulled media is READY, start its task flow (once:
- * SessionId `upload-<FileId>`) and announce NewFileUpload. Idempotent, so a retried finalize repeats nothing.
+ * internal dedupe key `upload-<FileId>`) and announce NewFileUpload (not for a media deleted meanwhile). Idempotent, so a retried finalize repeats nothing.
  */
 export async function finishPullUpload(deps: RegistrationDeps, task: Task): Promise<void> {
   if (task.taskType !== 'PullUpload' || !task.fileId) return;
@@ -152,6 +152,7 @@ export async function finishPullUpload(deps: RegistrationDeps, task: Task): Prom
     sessionContext: media.sessionContext,
     taskPriority: task.priority,
   });
+  if (r.deleted) return;
   await publishNewFileUpload(deps, media, r.procedureTaskId, r.procedureError);
 }
 

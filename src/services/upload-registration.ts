@@ -18,8 +18,10 @@ import { isoNow, type Clock, type ObjectStorage } from './ports';
  *    any other object one derived from (bucket, key, S3 sequencer);
  *  - the media is created by a conditional put; every caller that finds it PENDING (re)probes it, which is
  *    idempotent, so a crashed first attempt is finished by the redelivery;
- *  - the flow is started with SessionId `upload-<FileId>`: the tasks table's SessionId dedupe refuses a
- *    second start, so two callers racing start one flow.
+ *  - the flow is started with the internal dedupe key `upload-<FileId>` (not a SessionId: the task has none):
+ *    the tasks table refuses a second start, so two callers racing start one flow;
+ *  - the media's updates are conditional on it not being deleted: a media deleted meanwhile stops the
+ *    registration (status 'ignored': no event, no flow), and its tombstone refuses a late redelivery's put.
  * The procedure comes from the upload session, else the object's tags, else its user metadata
  * (`procedure`, `sessionContext`, case-insensitive names). The body is never read here: ffprobe reads the
  * object through a presigned URL, so memory does not grow with the file.
@@ -40,6 +42,8 @@ export interface StartProcedureRequest {
   notifyMode?: NotifyMode;
   sessionContext?: string;
   sessionId?: string;
+  /** Internal dedupe (one flow per uploaded media); a second start throws DedupeConflict (task-store). */
+  dedupeKey?: string;
 }
 export type StartProcedure = (subAppId: number, req: StartProcedureRequest) => Promise<{ taskId: string }>;
 
@@ -59,7 +63,7 @@ export interface RegistrationDeps {
   clock: Clock;
   logger: Logger;
   /** Upload sessions (ApplyUpload / client upload); absent in the oldest wiring. */
-  uploads?: Pick<DynamoUploadStore, 'getSession'> & Partial<Pick<DynamoUploadStore, 'taskOfSession'>>;
+  uploads?: Pick<DynamoUploadStore, 'getSession'>;
   /** Tags and metadata of the uploaded object. */
   objects?: Pick<UploadObjects, 'tags' | 'head'>;
   startProcedure?: StartProcedure;
@@ -103,8 +107,8 @@ export function uploadFileId(obj: UploadedObject): string {
   return (5000000000000000000n + (h.readBigUInt64BE(0) % 4000000000000000000n)).toString();
 }
 
-/** The SessionId an upload's task flow is started with: one flow per FileId. */
-export const uploadProcedureSessionId = (fileId: string): string => `upload-${fileId}`;
+/** The internal dedupe key an upload's task flow is started with (not its SessionId): one flow per FileId. */
+export const uploadProcedureDedupeKey = (fileId: string): string => `upload-${fileId}`;
 /** The NewFileUpload event of a FileId: one per media. */
 export const newFileUploadEventId = (fileId: string): string =>
   createHash('sha256').update(`NewFileUpload\n${fileId}`).digest('hex').slice(0, 32);
@@ -207,18 +211,23 @@ export async function registerUpload(
     status = 'duplicate';
   }
   let current = status === 'duplicate' ? await deps.media.get(fileId, parsed.subAppId) : media;
-  if (!current) return { fileId, status: 'duplicate' }; // another app's FileId: impossible unless forged
+  // Deleted (its tombstone refuses the put: a late redelivery must not bring it back), or another app's
+  // FileId (impossible unless forged): nothing to register.
+  if (!current) return { fileId, status: 'ignored' };
   if (current.status === 'FAILED') return { fileId, status: status === 'duplicate' ? 'duplicate' : 'failed' };
   if (current.status === 'PENDING') {
     try {
       const url = await deps.storage.presignGet(obj.key, 3600);
       const probe = await probeMedia(deps.ffprobe, url, { timeoutMs: 120_000 });
-      await deps.media.markReady(fileId, probe, isoNow(deps.clock));
+      if (!(await deps.media.markReady(fileId, probe, isoNow(deps.clock)))) return deleted(deps, fileId);
       current = { ...current, status: 'READY', metaData: probe };
     } catch (e) {
       const c = classify(e);
       if (c.transient) throw e;
-      await deps.media.markFailed(fileId, c.message, isoNow(deps.clock));
+      if (!(await deps.media.markFailed(fileId, c.message, isoNow(deps.clock)))) {
+        // READY meanwhile (a concurrent caller probed it) is fine; deleted meanwhile stops here.
+        if (!(await deps.media.get(fileId, parsed.subAppId))) return deleted(deps, fileId);
+      }
       deps.logger.info('upload is not a usable media', { fileId, reason: c.message });
       return { fileId, status: status === 'duplicate' ? 'duplicate' : 'failed' };
     }
@@ -229,21 +238,33 @@ export async function registerUpload(
     taskPriority: intent.taskPriority,
     taskNotifyMode: intent.taskNotifyMode,
   });
+  if (started.deleted) return deleted(deps, fileId);
   await publishNewFileUpload(deps, current, started.procedureTaskId, started.procedureError);
-  deps.logger.info('upload registered', { fileId, subAppId: parsed.subAppId, status, ...started });
-  return { fileId, status, ...started };
+  const result = { procedureTaskId: started.procedureTaskId, procedureError: started.procedureError };
+  deps.logger.info('upload registered', { fileId, subAppId: parsed.subAppId, status, ...result });
+  return { fileId, status, ...result };
+}
+
+/** The media was deleted (DeleteMedia) while it was being registered: no event, no flow. */
+function deleted(
+  deps: Pick<RegistrationDeps, 'logger'>,
+  fileId: string,
+): { fileId: string; status: 'ignored' } {
+  deps.logger.info('upload deleted while it was registered; registration stopped', { fileId });
+  return { fileId, status: 'ignored' };
 }
 
 /**
- * Starts the upload's task flow once (SessionId `upload-<FileId>`) and records the result on the media.
- * A procedure name that does not exist is recorded as `procedureError` (and reported in NewFileUpload),
- * never thrown away.
+ * Starts the upload's task flow once (internal dedupe key `upload-<FileId>`, never shown as the task's
+ * SessionId) and records the result on the media. A procedure name that does not exist is recorded as
+ * `procedureError` (and reported in NewFileUpload), never thrown away. `deleted`: the media was deleted
+ * meanwhile (nothing recorded, nothing to announce).
  */
 export async function ensureProcedure(
   deps: Pick<RegistrationDeps, 'media' | 'startProcedure' | 'clock' | 'logger' | 'uploads'>,
   media: Media,
   want: { procedure?: string; sessionContext?: string; taskPriority?: number; taskNotifyMode?: NotifyMode },
-): Promise<{ procedureTaskId?: string; procedureError?: string }> {
+): Promise<{ procedureTaskId?: string; procedureError?: string; deleted?: boolean }> {
   if (!want.procedure) return {};
   if (media.procedureTaskId) return { procedureTaskId: media.procedureTaskId };
   let result: { procedureTaskId?: string; procedureError?: string };
@@ -258,31 +279,33 @@ export async function ensureProcedure(
         procedureName: want.procedure,
         fileId: media.fileId,
         sessionContext: want.sessionContext,
-        sessionId: uploadProcedureSessionId(media.fileId),
+        dedupeKey: uploadProcedureDedupeKey(media.fileId),
         priority: want.taskPriority,
         notifyMode: want.taskNotifyMode,
       });
       result = { procedureTaskId: taskId };
     } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      if (e.code === 'InvalidParameterValue.SessionId') {
-        // Started before, by a concurrent or earlier delivery: that task is the upload's flow.
-        const prev =
-          (await deps.uploads?.taskOfSession?.(media.subAppId, uploadProcedureSessionId(media.fileId))) ??
-          /by task (\S+?);/.exec(e.message)?.[1];
-        return prev && prev !== '(unknown)' ? { procedureTaskId: prev } : {};
+      if ((e as Error)?.name === 'DedupeConflict') {
+        // Started before, by a concurrent or earlier delivery (which may have crashed before recording it):
+        // that task is the upload's flow; record it on the media.
+        const prev = (e as { taskId?: string }).taskId;
+        if (!prev) return {};
+        result = { procedureTaskId: prev };
+      } else {
+        if (!(e instanceof ApiError)) throw e;
+        result = {
+          procedureError: `the task flow ${JSON.stringify(want.procedure)} was not started: ${e.message}`,
+        };
+        deps.logger.warn('upload procedure not started', {
+          fileId: media.fileId,
+          code: e.code,
+          error: e.message,
+        });
       }
-      result = {
-        procedureError: `the task flow ${JSON.stringify(want.procedure)} was not started: ${e.message}`,
-      };
-      deps.logger.warn('upload procedure not started', {
-        fileId: media.fileId,
-        code: e.code,
-        error: e.message,
-      });
     }
   }
-  await deps.media.setProcedureResult(media.fileId, result, isoNow(deps.clock));
+  if (!(await deps.media.setProcedureResult(media.fileId, result, isoNow(deps.clock))))
+    return { ...result, deleted: true };
   return result;
 }
 
@@ -309,7 +332,8 @@ export function fileUploadEventContent(
       Type: ext,
       MediaUrl: mediaUrl,
       SourceInfo: {
-        SourceType: media.sourceUrl ? 'PullUpload' : 'Upload',
+        // Tencent counts pull uploads as uploads too (SearchMedia / DescribeMediaInfos answer 'Upload').
+        SourceType: 'Upload',
         SourceContext: media.sourceContext ?? '',
       },
       StorageRegion: '',
@@ -323,6 +347,8 @@ export function fileUploadEventContent(
     ProcedureTaskId: procedureTaskId ?? '',
     ReviewAudioVideoTaskId: '',
     MetaData: media.metaData ? metaDataFacts(media.metaData) : null,
+    // OpenVOD extension (Tencent's FileUploadTask has no such field): the upload's SessionContext, so it travels in every event.
+    SessionContext: media.sessionContext ?? '',
     // OpenVOD extension: why the task flow the upload named did not start.
     ...(procedureError ? { ProcedureError: procedureError } : {}),
   };

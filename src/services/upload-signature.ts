@@ -154,6 +154,9 @@ export interface VerifiedUploadSignature {
  * Checks a client upload signature: the key exists, the HMAC matches its SecretKey, it has not expired,
  * its vodSubAppId (if any) is the key's app. One-time use is the caller's (a conditional write on `digest`).
  */
+/** Tencent: expireTime - currentTimeStamp must be at most 7776000 s (90 days). */
+export const MAX_SIGNATURE_LIFETIME_SECONDS = 7776000;
+
 export async function verifyUploadSignature(
   signature: string,
   deps: {
@@ -180,6 +183,12 @@ export async function verifyUploadSignature(
     throw new ApiError(
       'AuthFailure.SignatureFailure',
       'The upload signature is invalid: expireTime must be after currentTimeStamp.',
+    );
+  }
+  if (params.expireTime - params.currentTimeStamp > MAX_SIGNATURE_LIFETIME_SECONDS) {
+    throw new ApiError(
+      'AuthFailure.SignatureFailure',
+      `The upload signature is invalid: it may be valid for at most ${MAX_SIGNATURE_LIFETIME_SECONDS} seconds (90 days) after currentTimeStamp; expireTime is ${params.expireTime - params.currentTimeStamp} seconds after it.`,
     );
   }
   if (params.expireTime <= deps.nowSeconds) {

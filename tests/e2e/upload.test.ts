@@ -124,8 +124,11 @@ async function flowOf(fileId: string) {
     tasks = await tasksOf(client, fileId);
   }
   expect(tasks).toHaveLength(1);
+  // The upload's flow is deduplicated internally: it has no SessionId of its own (a business's stays free).
+  expect(tasks[0].SessionId).toBe('');
   const d = await waitFinish(client, String(tasks[0].TaskId));
   expect(d.TaskType).toBe('Procedure');
+  expect(d.ProcedureTask?.SessionId).toBe('');
   const subs = (d.ProcedureTask?.MediaProcessResultSet ?? []).map(
     (r) => Object.values(r).find((v) => v && typeof v === 'object') as { Status: string },
   );
@@ -325,6 +328,8 @@ describe('ApplyUpload / CommitUpload (official SDK client)', () => {
     expect(uploads).toHaveLength(1);
     expect(uploads[0].FileUploadEvent?.ProcedureTaskId).toBe(m.procedureTaskId);
     expect(uploads[0].FileUploadEvent?.MediaBasicInfo?.Name).toBe('holiday clip');
+    // OpenVOD extension: the upload's SessionContext travels in NewFileUpload too.
+    expect((uploads[0].FileUploadEvent as Record<string, unknown>).SessionContext).toBe('order-7');
 
     // Reused, foreign and unknown session keys.
     const reused = await sdkError(client.CommitUpload({ VodSessionKey: String(apply.VodSessionKey) }));
@@ -366,7 +371,20 @@ describe('ApplyUpload / CommitUpload (official SDK client)', () => {
       etags.push(String(res.headers.get('etag')));
     }
     const xml = `<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
-    const done = await fetch(String(apply.UploadCompleteUrl), {
+    // OpenVOD's PresignUploadParts presigns parts (and the completion) again, for this app's session only.
+    const again = (await (client as unknown as { request(a: string, p: object): Promise<unknown> }).request(
+      'PresignUploadParts',
+      { VodSessionKey: String(apply.VodSessionKey), PartNumbers: [2] },
+    )) as { UploadParts: Array<{ PartNumber: number; Url: string }>; UploadCompleteUrl: string };
+    expect(again.UploadParts.map((p) => p.PartNumber)).toEqual([2]);
+    const foreign = await sdkError(
+      (other.client as unknown as { request(a: string, p: object): Promise<unknown> }).request(
+        'PresignUploadParts',
+        { VodSessionKey: String(apply.VodSessionKey) },
+      ),
+    );
+    expect(foreign.code).toBe('InvalidParameterValue.VodSessionKey');
+    const done = await fetch(again.UploadCompleteUrl, {
       method: 'POST',
       body: xml,
       headers: { 'content-type': 'application/xml' },
@@ -545,6 +563,24 @@ describe('PullUpload', () => {
     expect(p.ProcedureTaskId).toBeTruthy();
     const proc = await waitFinish(client, String(p.ProcedureTaskId));
     expect(proc.ProcedureTask?.FileId).toBe(p.FileId);
+    // Notifications: one PullComplete for the task, carrying its PullUploadTask (SessionContext included).
+    // Everything pulled is confirmed, so each pull reaches newer events.
+    const completes: NonNullable<Awaited<ReturnType<typeof client.PullEvents>>['EventSet']> = [];
+    for (let i = 0; i < 30 && completes.length === 0; i++) {
+      const set = (await client.PullEvents({})).EventSet ?? [];
+      completes.push(
+        ...set.filter((e) => e.EventType === 'PullComplete' && e.PullCompleteEvent?.TaskId === TaskId),
+      );
+      if (set.length) await client.ConfirmEvents({ EventHandles: set.map((e) => String(e.EventHandle)) });
+    }
+    expect(completes).toHaveLength(1);
+    expect(completes[0].PullCompleteEvent).toMatchObject({
+      TaskId,
+      Status: 'FINISH',
+      ErrCode: 0,
+      FileId: p.FileId,
+      SessionContext: 'pull-ctx',
+    });
 
     const bad = await client.PullUpload({ MediaUrl: `${mediaBase}/missing.mp4`, Procedure: PROC });
     const b = await waitFinish(client, String(bad.TaskId));

@@ -6,20 +6,25 @@
  * SearchMedia (names, prefixes, time range, order, paging), through the action handlers (validation included).
  */
 import '../../local/polyfills';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
+  UploadPartCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { startDynamoDb } from '../../local/emulators/dynamodb';
+import type { S3EventRecord } from 'aws-lambda';
 import { localS3ClientOptions, startS3 } from '../../local/emulators/s3';
 import { loadServiceModel } from '../../local/serverless-config';
 import { DynamoMediaRepository } from '../../src/adapters/media-repo';
@@ -32,10 +37,19 @@ import { ApiError } from '../../src/domain/errors';
 import type { Media } from '../../src/domain/media';
 import type { Subtask, SubtaskKind, Task } from '../../src/domain/task';
 import type { MediaProbe } from '../../src/media/probe';
-import { usableMedia } from '../../src/services/submit';
-import { recordFlowOutputs, type MediaLibraryDeps } from '../../src/services/media-library';
+import { newTaskId, storeTask, usableMedia } from '../../src/services/submit';
+import { deleteMedia, recordFlowOutputs, type MediaLibraryDeps } from '../../src/services/media-library';
+import { DynamoTaskStore } from '../../src/adapters/task-store';
+import { resolveFfmpeg } from '../../src/media/ffmpeg-path';
+import {
+  decodeS3Key,
+  registerUpload,
+  uploadFileId,
+  type RegistrationDeps,
+} from '../../src/services/upload-registration';
 import { freePort } from '../helpers/ports';
 
+const REAL = path.resolve(__dirname, '../../../shared/media/real-footage-320x192-5994.mp4');
 const APP = 1500000101;
 const OTHER = 1500000102;
 const BUCKET = 'media';
@@ -705,3 +719,242 @@ test('an output that cannot be stored does not keep the flow from finishing; the
     .MediaInfoSet[0].TranscodeInfo.TranscodeSet as Array<{ Definition: number }>;
   expect(set.map((t) => t.Definition)).toEqual([0, 100030]);
 });
+
+// ---------------------------------------------------------------------------------------------------------
+// DeleteMedia against the flows it protects, the upload trigger and S3's rewritten keys.
+
+const taskStore = () => new DynamoTaskStore(doc, 'tasks');
+/** Stores a WAITING task of a media as ProcessMedia / ProcessMediaByProcedure / the upload trigger do. */
+function startTask(media: Media) {
+  return storeTask(
+    { tasks: taskStore(), media: deps.media, intake: { kick: async () => undefined }, clock: Date.now },
+    media.subAppId,
+    {
+      taskId: newTaskId(media.subAppId),
+      subtasks: [],
+      fileId: media.fileId,
+      sessionWindowSeconds: 60,
+    },
+  );
+}
+
+test('DeleteMedia and a task start racing: a task never starts on a deleted media (tombstone first, then the task check)', async () => {
+  // A task stored between DeleteMedia's unfinished-task check and its deletion (the window of a check-then-
+  // delete): with the tombstone set before the check, the task store refuses it.
+  const m = await newMedia();
+  let stored: unknown;
+  const racing: MediaLibraryDeps = {
+    ...deps,
+    fileTasks: {
+      async unfinished(fileId, subAppId) {
+        const found = await deps.fileTasks.unfinished(fileId, subAppId);
+        stored = await startTask(m).catch((e: unknown) => e);
+        return found;
+      },
+    },
+  };
+  expect(await deleteMedia(racing, APP, { FileId: m.fileId })).toEqual({});
+  expect(stored).toBeInstanceOf(ApiError);
+  expect(stored).toMatchObject({ code: 'InvalidParameterValue.FileId' });
+  expect(await deps.fileTasks.unfinished(m.fileId, APP)).toEqual([]);
+  expect(await exists(m.key)).toBe(false);
+
+  // Concurrently, many times over: either the task stored first (DeleteMedia refused, the media and its
+  // source stay) or DeleteMedia won (no task) — never both.
+  for (let i = 0; i < 8; i++) {
+    const x = await newMedia();
+    const [del, start] = await Promise.allSettled([
+      deleteMedia(deps, APP, { FileId: x.fileId }),
+      startTask(x),
+    ]);
+    if (start.status === 'fulfilled') {
+      expect(del.status).toBe('rejected');
+      expect((del as PromiseRejectedResult).reason).toMatchObject({ code: 'FailedOperation' });
+      expect(await deps.media.get(x.fileId, APP)).toBeDefined();
+      expect(await exists(x.key)).toBe(true);
+    } else {
+      expect(start.reason).toMatchObject({ code: 'InvalidParameterValue.FileId' });
+      expect(del.status).toBe('fulfilled');
+      expect(await exists(x.key)).toBe(false);
+    }
+  }
+
+  // A refused DeleteMedia takes its tombstone back: the media stays usable.
+  const y = await newMedia();
+  await startTask(y);
+  expect(await refusal(deleteMedia(deps, APP, { FileId: y.fileId }))).toMatchObject({
+    code: 'FailedOperation',
+  });
+  expect(await usableMedia(deps.media, y.fileId, APP)).toMatchObject({ fileId: y.fileId });
+  expect(await startTask(y)).toMatchObject({ TaskId: expect.any(String) });
+
+  // DeleteParts OriginalFiles marks the source deleted first: no task can start on it either.
+  const z = await newMedia();
+  expect(
+    await deleteMedia(deps, APP, { FileId: z.fileId, DeleteParts: [{ Type: 'OriginalFiles' }] }),
+  ).toEqual({});
+  expect(await refusal(startTask(z))).toMatchObject({ code: 'InvalidParameterValue.FileId' });
+  expect(await exists(z.key)).toBe(false);
+}, 60_000);
+
+test('after DeleteMedia the trigger writes nothing: no ghost item, the tombstone (with TTL) refuses a redelivery', async () => {
+  const repo = deps.media;
+  // Updates of a media that never existed create nothing.
+  const ghost = '5999999999999999999';
+  expect(await repo.markReady(ghost, probe, new Date().toISOString())).toBe(false);
+  expect(await repo.markFailed(ghost, 'x', new Date().toISOString())).toBe(false);
+  expect(await repo.setProcedureResult(ghost, { procedureTaskId: 't' }, new Date().toISOString())).toBe(
+    false,
+  );
+  expect(
+    (await doc.send(new GetCommand({ TableName: 'media', Key: { pk: `MEDIA#${ghost}` } }))).Item,
+  ).toBeUndefined();
+
+  // An upload deleted while ffprobe reads it, then delivered again.
+  const key = `uploads/${APP}/trigger/late.mp4`;
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: readFileSync(REAL) }));
+  const obj = { bucket: BUCKET, key, size: 1, sequencer: '00AA' };
+  const fileId = uploadFileId(obj);
+  const events: unknown[] = [];
+  const flows: unknown[] = [];
+  const reg: RegistrationDeps = {
+    media: repo,
+    storage: {
+      presignGet: async () => {
+        expect(await deleteMedia(deps, APP, { FileId: fileId })).toEqual({});
+        return REAL;
+      },
+      publicUrl: (k) => storage.publicUrl(k),
+    },
+    ffprobe: resolveFfmpeg(process.env).ffprobe,
+    clock: Date.now,
+    logger: new Logger({ logLevel: 'SILENT' }),
+    startProcedure: async (_a, req) => {
+      flows.push(req);
+      return { taskId: 't' };
+    },
+    publishNewFileUpload: async (e) => {
+      events.push(e);
+    },
+  };
+  expect(await registerUpload(reg, obj, { procedure: 'hd', source: 'tags' })).toEqual({
+    fileId,
+    status: 'ignored',
+  });
+  const stone = (await doc.send(new GetCommand({ TableName: 'media', Key: { pk: `MEDIA#${fileId}` } })))
+    .Item!;
+  expect(stone.deleteTime).toEqual(expect.any(String));
+  expect(stone.status).toBe('PENDING');
+  expect(stone.expiresAt).toBeGreaterThan(Date.now() / 1000 + 6 * 24 * 3600);
+  expect(await exists(key)).toBe(false);
+  // S3 delivers the event again later: the put is refused by the tombstone, nothing comes back.
+  reg.storage = { presignGet: async () => REAL, publicUrl: (k) => storage.publicUrl(k) };
+  expect(await registerUpload(reg, obj, { procedure: 'hd', source: 'tags' })).toEqual({
+    fileId,
+    status: 'ignored',
+  });
+  expect(await repo.get(fileId, APP)).toBeUndefined();
+  expect(events).toEqual([]);
+  expect(flows).toEqual([]);
+  expect(await refusal(call('DeleteMedia', APP, { FileId: fileId }))).toMatchObject({
+    code: 'ResourceNotFound.FileNotExist',
+  });
+  const ttl = loadServiceModel({
+    root: path.resolve(__dirname, '../..'),
+    endpoints: { sqs: 'http://127.0.0.1:1' },
+  }).tables.find((t) => t.logicalId === 'MediaTable')!.properties as Record<string, unknown>;
+  expect(ttl.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+}, 60_000);
+
+test('two uploads to one key are two media: deleting the older keeps the newer one’s original file', async () => {
+  const key = `uploads/${APP}/same/clip.mp4`;
+  const put = async (fileId: string, createTime: string) => {
+    const m: Media = {
+      fileId,
+      subAppId: APP,
+      status: 'READY',
+      name: 'clip',
+      bucket: BUCKET,
+      key,
+      metaData: probe,
+      createTime,
+      updateTime: createTime,
+    };
+    await deps.media.put(m);
+    return m;
+  };
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'first' }));
+  const older = await put('5285485487985279001', '2026-01-01T00:00:00.000Z');
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'second' }));
+  const newer = await put('5285485487985279002', '2026-01-01T00:00:01.000Z');
+
+  expect(await call('DeleteMedia', APP, { FileId: older.fileId })).toEqual({});
+  expect(await exists(key)).toBe(true);
+  expect(await deps.media.getByStoragePath(`/${key}`, APP)).toMatchObject({ fileId: newer.fileId });
+  expect(await usableMedia(deps.media, newer.fileId, APP)).toMatchObject({ fileId: newer.fileId });
+
+  // The last media of the key takes the object with it.
+  expect(await call('DeleteMedia', APP, { FileId: newer.fileId })).toEqual({});
+  expect(await exists(key)).toBe(false);
+  expect(await deps.media.getByStoragePath(`/${key}`, APP)).toBeUndefined();
+});
+
+test('local S3: creation tags reach keys with a space and a +, and an untagged PUT over a tagged key clears them', async () => {
+  const events: S3EventRecord[] = [];
+  const port = await freePort();
+  const local = await startS3({
+    port,
+    dataDir: mkdtempSync(path.join(dir, 's3-tags-')),
+    onObjectCreated: (r) => events.push(r),
+  });
+  try {
+    const c = new S3Client({ ...localS3ClientOptions, endpoint: local.endpoint });
+    await c.send(new CreateBucketCommand({ Bucket: 'tags' }));
+    const tagsOf = async (Key: string) =>
+      ((await c.send(new GetObjectTaggingCommand({ Bucket: 'tags', Key }))).TagSet ?? []).map(
+        (t) => `${t.Key}=${t.Value}`,
+      );
+    const settle = async (n: number) => {
+      for (let i = 0; i < 100 && events.length < n; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(events).toHaveLength(n);
+    };
+
+    const key = 'uploads/1/a b+c.mp4';
+    const created = await c.send(
+      new CreateMultipartUploadCommand({ Bucket: 'tags', Key: key, Tagging: 'procedure=hd' }),
+    );
+    const part = await c.send(
+      new UploadPartCommand({
+        Bucket: 'tags',
+        Key: key,
+        UploadId: created.UploadId,
+        PartNumber: 1,
+        Body: Buffer.alloc(1024, 1),
+      }),
+    );
+    await c.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'tags',
+        Key: key,
+        UploadId: created.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    );
+    await settle(1);
+    expect(decodeS3Key(events[0].s3.object.key)).toBe(key);
+    expect(await tagsOf(key)).toEqual(['procedure=hd']);
+
+    await c.send(new PutObjectCommand({ Bucket: 'tags', Key: key, Body: 'untagged' }));
+    await settle(2);
+    expect(await tagsOf(key)).toEqual([]);
+
+    const other = 'uploads/1/x y+z.mp4';
+    await c.send(
+      new PutObjectCommand({ Bucket: 'tags', Key: other, Body: 'tagged', Tagging: 'procedure=sd' }),
+    );
+    await settle(3);
+    expect(await tagsOf(other)).toEqual(['procedure=sd']);
+  } finally {
+    await local.stop();
+  }
+}, 60_000);

@@ -16,17 +16,16 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { startDynamoDb } from '../../local/emulators/dynamodb';
 import { startSqs } from '../../local/emulators/sqs';
 import { startStreamMapping } from '../../local/wiring/ddb-streams';
-import { loadServiceModel } from '../../local/serverless-config';
-import { DynamoEventStore, type StoredEvent } from '../../src/adapters/event-store';
+import { loadServiceModel, type ServiceModel } from '../../local/serverless-config';
+import { DynamoEventStore, EVENT_RETENTION_SECONDS, type StoredEvent } from '../../src/adapters/event-store';
 import { DynamoEventConfigRepository } from '../../src/adapters/event-config-repo';
 import { DynamoTaskStore } from '../../src/adapters/task-store';
-import { eventId, notifyTaskChanges, publishEvent, type ItemImage } from '../../src/services/events';
+import { eventId, notifierBatch, publishEvent, type NotifierDeps } from '../../src/services/events';
 import { confirmEvents, pullEvents, type PullDeps } from '../../src/services/pull';
+import { sweepPushes, SWEEP_GRACE_MS, type PushMessage } from '../../src/services/delivery';
 import { ApiError } from '../../src/domain/errors';
 import { freePort } from '../helpers/ports';
 
@@ -40,6 +39,7 @@ let ddbEndpoint: string;
 let doc: DynamoDBDocumentClient;
 let events: DynamoEventStore;
 let configs: DynamoEventConfigRepository;
+let model: ServiceModel;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'openvod-notif-'));
@@ -47,7 +47,7 @@ beforeAll(async () => {
   stops.push(db.stop);
   ddbEndpoint = db.endpoint;
   const ddb = new DynamoDBClient({ region, endpoint: db.endpoint, credentials });
-  const model = loadServiceModel({
+  model = loadServiceModel({
     root: path.resolve(__dirname, '../..'),
     endpoints: { sqs: 'http://127.0.0.1:1' },
   });
@@ -108,10 +108,10 @@ describe('notifier under the DynamoDB Streams wiring', () => {
     let puts = 0;
     let crashed = false;
     const stored: string[] = [];
-    const deps = {
+    const deps: NotifierDeps = {
       events: {
         putOnce: async (e: StoredEvent) => {
-          // The "Lambda" dies after its 7th stored event, once.
+          // The "Lambda" fails after its 7th stored event, once (a transient error: the write was refused).
           if (!crashed && ++puts > 7) {
             crashed = true;
             throw new Error('simulated crash');
@@ -123,37 +123,41 @@ describe('notifier under the DynamoDB Streams wiring', () => {
       },
       configs,
       tasks,
-      procedureTask: async (t: { taskId: string; sessionContext?: string }) => ({
+      procedureTask: async (t) => ({
         TaskId: t.taskId,
         SessionContext: t.sessionContext ?? '',
       }),
+      pullUploadTask: async () => ({}),
       clock: Date.now,
+      logError: (msg, extra) => skipped.push(`${msg}: ${String(extra.error)}`),
     };
+    const skipped: string[] = [];
+    // The production settings: the notifier's stream event in serverless.yml (retries, batch item failures)…
+    const fn = model.functions.find((f) => f.handler === 'functions/notifier.handler')!;
+    const stream = fn.events.find((e) => e.type === 'stream')!;
+    if (stream.type !== 'stream') throw new Error('the notifier has no stream event');
+    expect(stream.maximumRetryAttempts).toBe(-1);
+    expect(stream.reportBatchItemFailures).toBe(true);
     const mapping = startStreamMapping({
       ddbEndpoint,
       tableName: 'TasksTable',
-      batchSize: 100,
-      startingPosition: 'TRIM_HORIZON',
+      batchSize: stream.batchSize,
+      startingPosition: stream.startingPosition,
+      maximumRetryAttempts: stream.maximumRetryAttempts,
+      reportBatchItemFailures: stream.reportBatchItemFailures,
       checkpointFile: path.join(dir, 'tasks-stream.json'),
       pollIntervalMs: 50,
-      handler: async (event) => {
-        const image = (i: unknown) =>
-          i
-            ? (unmarshall(i as Record<string, AttributeValue>) as ItemImage & Record<string, unknown>)
-            : undefined;
-        // A crash is a thrown error: the whole batch is retried, as Lambda does.
-        const r = await notifyTaskChanges(
-          { ...deps, procedureTask: (t) => deps.procedureTask(t) },
-          event.Records.map((x) => ({
-            seq: x.dynamodb?.SequenceNumber ?? '',
-            oldImage: image(x.dynamodb?.OldImage),
-            newImage: image(x.dynamodb?.NewImage),
-          })),
-        );
-        if (r.failedSeq) throw new Error('notifier failed');
-      },
+      // …and the handler's own batch logic (functions/notifier.ts is exactly this).
+      handler: (event) => notifierBatch(deps, event),
     });
     stops.push(() => mapping.stop());
+    // A record that can never succeed (a task item without a usable subAppId): skipped alone, never blocking.
+    await doc.send(
+      new PutCommand({
+        TableName: 'TasksTable',
+        Item: { pk: 'TASK#poison', sk: '#TASK', taskId: 'poison', subAppId: 'x', status: 'FINISH' },
+      }),
+    );
     // 5 flows of 2 subtasks in Change mode: 5 events each.
     const expected: string[] = [];
     for (let f = 0; f < 5; f++) {
@@ -227,6 +231,9 @@ describe('notifier under the DynamoDB Streams wiring', () => {
     await until('all 25 events', async () => (await eventsOf(subAppId)).length >= 25);
     await new Promise((r) => setTimeout(r, 500));
     expect(crashed).toBe(true);
+    expect(skipped).toEqual([
+      'notifier skipped a record it can never handle: malformed stream record: subAppId is not an integer',
+    ]);
     const all = await eventsOf(subAppId);
     expect(all.map((e) => e.eventId).sort()).toEqual([...expected].sort());
     // Each event was stored by exactly one put (the re-run's puts of the first 7 were refused as duplicates).
@@ -242,9 +249,12 @@ describe('notifier under the DynamoDB Streams wiring', () => {
 });
 
 describe('PullEvents / ConfirmEvents on DynamoDB Local', () => {
-  const pullDeps = (visibilityMs = 1500, waitMs = 300): PullDeps => ({
+  // A fake clock (the store takes all its times from it): no real waiting, nothing timing-sensitive.
+  let fakeNow = Date.now();
+  const fake = () => fakeNow;
+  const pullDeps = (visibilityMs = 30_000, waitMs = 0, clock: () => number = fake): PullDeps => ({
     events,
-    clock: Date.now,
+    clock,
     visibilityMs,
     waitMs,
   });
@@ -265,11 +275,11 @@ describe('PullEvents / ConfirmEvents on DynamoDB Local', () => {
     }
     throw new Error('expected an ApiError');
   };
-  async function seed(app: number, n: number, prefix: string) {
+  async function seed(app: number, n: number, prefix: string, clock: () => number = fake) {
     await configs.update(app, { mode: 'PULL' }, new Date().toISOString());
     for (let i = 0; i < n; i++) {
       await publishEvent(
-        { events, configs, clock: Date.now },
+        { events, configs, clock },
         {
           subAppId: app,
           eventId: `${prefix}${i}`,
@@ -305,7 +315,7 @@ describe('PullEvents / ConfirmEvents on DynamoDB Local', () => {
     const h0 = first.EventSet.find((e) => e.ProcedureStateChangeEvent.TaskId === 'r0')!.EventHandle;
     const h1 = first.EventSet.find((e) => e.ProcedureStateChangeEvent.TaskId === 'r1')!.EventHandle;
     await confirmEvents(pullDeps(), app, { EventHandles: [h0] });
-    await new Promise((r) => setTimeout(r, 1700));
+    fakeNow += 30_001;
     const expired = await apiError(confirmEvents(pullDeps(), app, { EventHandles: [h1] }));
     expect(expired.code).toBe('InvalidParameterValue.EventHandles');
     expect(expired.message).toContain('expired');
@@ -315,7 +325,7 @@ describe('PullEvents / ConfirmEvents on DynamoDB Local', () => {
     const stale = await apiError(confirmEvents(pullDeps(), app, { EventHandles: [h1] }));
     expect(stale.message).toContain('superseded');
     await confirmEvents(pullDeps(), app, { EventHandles: [again.EventSet[0].EventHandle] });
-    await new Promise((r) => setTimeout(r, 1700));
+    fakeNow += 30_001;
     expect((await pull(app)).EventSet).toEqual([]); // confirmed events never come back
   });
 
@@ -344,12 +354,147 @@ describe('PullEvents / ConfirmEvents on DynamoDB Local', () => {
     const app = 1500000205;
     await configs.update(app, { mode: 'PULL' }, new Date().toISOString());
     const t0 = Date.now();
-    setTimeout(() => void seed(app, 1, 'lp'), 800);
-    const got = await pull(app, pullDeps(30_000, 5000));
-    const ms = Date.now() - t0;
+    let writtenAt = 0;
+    setTimeout(() => void seed(app, 1, 'lp', Date.now).then(() => (writtenAt = Date.now())), 800);
+    // Real time here (the long poll waits on it), with a wait far beyond what the answer needs.
+    const got = await pull(app, pullDeps(30_000, 60_000, Date.now));
+    const returnedAt = Date.now();
     expect(got.EventSet.map((e) => e.ProcedureStateChangeEvent.TaskId)).toEqual(['lp0']);
-    expect(ms).toBeGreaterThanOrEqual(700);
-    expect(ms).toBeLessThan(2500);
+    expect(returnedAt - t0).toBeGreaterThanOrEqual(700);
+    // Measured from the event's write (not the test's start), with room for 2 slow, shared cores.
+    expect(returnedAt - (writtenAt || returnedAt)).toBeLessThan(10_000);
+    expect(returnedAt - t0).toBeLessThan(15_000);
+  });
+
+  test('more than 32 expired events never hide newer ones: they leave the index and the pull reads on', async () => {
+    const app = 1500000206;
+    const t0 = Date.UTC(2026, 0, 1);
+    await seed(app, 40, 'old', () => t0);
+    await seed(app, 3, 'new', () => t0 + EVENT_RETENTION_SECONDS * 1000 + 3_600_000);
+    const later = () => t0 + EVENT_RETENTION_SECONDS * 1000 + 7_200_000;
+    const got = await pull(app, pullDeps(30_000, 0, later));
+    expect(got.EventSet.map((e) => e.ProcedureStateChangeEvent.TaskId).sort()).toEqual([
+      'new0',
+      'new1',
+      'new2',
+    ]);
+    const all = await eventsOf(app);
+    const old = all.filter((e) => e.eventId.startsWith('old'));
+    expect(old).toHaveLength(40);
+    expect(old.every((e) => e.state === 'EXPIRED')).toBe(true);
+    expect(old.some((e) => 'pullpk' in e || 'pullsk' in e)).toBe(false);
+    // Confirmed, nothing is left to pull.
+    await confirmEvents(pullDeps(30_000, 0, later), app, {
+      EventHandles: got.EventSet.map((e) => e.EventHandle),
+    });
+    expect((await pull(app, pullDeps(30_000, 0, later))).EventSet).toEqual([]);
+  });
+
+  test('a push given up is pullable for 4 days from then, not from its creation', async () => {
+    const app = 1500000207;
+    const t0 = Date.UTC(2026, 1, 1);
+    await configs.update(
+      app,
+      { mode: 'PUSH', notificationUrl: 'http://127.0.0.1:9/cb' },
+      new Date().toISOString(),
+    );
+    await publishEvent(
+      { events, configs, clock: () => t0 },
+      { subAppId: app, eventId: 'gu0', eventType: 'ProcedureStateChanged', content: { TaskId: 'gu0' } },
+    );
+    const gaveUpAt = t0 + 24 * 3_600_000;
+    const lease = gaveUpAt + 20_000;
+    expect(await events.claimPush(app, 'gu0', 1, gaveUpAt, lease)).toBeDefined();
+    expect(await events.giveUpPush(app, 'gu0', lease, 1, 'HTTP 500', gaveUpAt)).toBe(true);
+    expect((await events.get(app, 'gu0'))?.expiresAt).toBe(
+      Math.floor(gaveUpAt / 1000) + EVENT_RETENTION_SECONDS,
+    );
+    // 4.5 days after creation (3.5 after the give-up): still pullable.
+    const at = () => t0 + 4.5 * 24 * 3_600_000;
+    expect(
+      (await pull(app, pullDeps(30_000, 0, at))).EventSet.map((e) => e.ProcedureStateChangeEvent.TaskId),
+    ).toEqual(['gu0']);
+  });
+});
+
+describe('push sweeper on DynamoDB Local (index byPushDue)', () => {
+  test('re-sends pushes never enqueued or whose message was lost, gives up those past the window; leaves the rest', async () => {
+    const app = 1500000301;
+    const t0 = Date.UTC(2026, 2, 1);
+    const windowMs = 24 * 3_600_000;
+    await configs.update(
+      app,
+      { mode: 'PUSH', notificationUrl: 'http://127.0.0.1:9/cb' },
+      new Date().toISOString(),
+    );
+    const store = (id: string, at: number) =>
+      publishEvent(
+        { events, configs, clock: () => at },
+        { subAppId: app, eventId: id, eventType: 'ProcedureStateChanged', content: { TaskId: id } },
+      );
+    const now = t0 + windowMs + 3_600_000;
+    // never-enqueued: stored 10 min ago, no attempt ever ran.
+    await store('sw-never', now - 600_000);
+    // fresh: stored 1 min ago (its first message may still be on its way).
+    await store('sw-fresh', now - 60_000);
+    // lost: attempt 3 failed and queued attempt 4 due 20 min ago, whose message was dead-lettered.
+    await store('sw-lost', now - 3_600_000);
+    const l1 = now - 3_000_000;
+    await events.claimPush(app, 'sw-lost', 1, l1 - 20_000, l1);
+    await events.recordFailure(app, 'sw-lost', l1, 1, 'HTTP 500', now - 1_200_000);
+    // waiting: attempt 2 due in 10 min: not overdue.
+    await store('sw-waiting', now - 3_600_000);
+    await events.claimPush(app, 'sw-waiting', 1, l1 - 20_000, l1);
+    await events.recordFailure(app, 'sw-waiting', l1, 1, 'HTTP 500', now + 600_000);
+    // running: an attempt holds a live lease.
+    await store('sw-running', now - 3_600_000);
+    await events.claimPush(app, 'sw-running', 1, now - 1000, now + 10_000);
+    // stuck past the window: created 25 h ago, its attempt's lease ran out long ago (message dead-lettered).
+    await store('sw-stuck', t0);
+    await events.claimPush(app, 'sw-stuck', 1, now - 2_000_000, now - 1_900_000);
+    // pushed: acknowledged, no longer in the index.
+    await store('sw-pushed', now - 3_600_000);
+    await events.claimPush(app, 'sw-pushed', 1, l1 - 20_000, l1);
+    await events.markPushed(app, 'sw-pushed', l1, l1 - 10_000, 1);
+
+    const sent: PushMessage[] = [];
+    const dead: Array<Record<string, unknown>> = [];
+    const deps = {
+      events,
+      queue: {
+        send: async (m: PushMessage) => void sent.push(m),
+        deadLetter: async (b: object) => void dead.push(b as Record<string, unknown>),
+      },
+      clock: () => now,
+      policy: { baseMs: 5000, maxMs: 3_600_000, windowMs },
+    };
+    expect(await sweepPushes(deps)).toEqual({ resent: 2, gaveUp: 1 });
+    expect(sent.map((m) => [m.eventId, m.attempt]).sort()).toEqual([
+      ['sw-lost', 2],
+      ['sw-never', 1],
+    ]);
+    expect(dead).toEqual([expect.objectContaining({ eventId: 'sw-stuck', sweeper: true })]);
+    const stuck = await events.get(app, 'sw-stuck');
+    expect(stuck).toMatchObject({
+      state: 'PENDING',
+      expiresAt: Math.floor(now / 1000) + EVENT_RETENTION_SECONDS,
+    });
+    // The given-up event is pullable now.
+    const pulled = (await pullEvents(
+      { events, clock: () => now, visibilityMs: 30_000, waitMs: 0 },
+      app,
+      {},
+    )) as {
+      EventSet: Array<{ ProcedureStateChangeEvent: { TaskId: string } }>;
+    };
+    expect(pulled.EventSet.map((e) => e.ProcedureStateChangeEvent.TaskId)).toEqual(['sw-stuck']);
+    // Re-sent events are postponed: the next sweep (a minute later) sends nothing twice.
+    sent.length = 0;
+    expect(await sweepPushes({ ...deps, clock: () => now + 60_000 })).toEqual({ resent: 0, gaveUp: 0 });
+    // Still not delivered after another grace period: sent again (with, by then, the fresh one and the one
+    // whose attempt's lease ran out); never the given-up, acknowledged or still-waiting ones.
+    await sweepPushes({ ...deps, clock: () => now + 2 * SWEEP_GRACE_MS + 1000 });
+    expect(sent.map((m) => m.eventId).sort()).toEqual(['sw-fresh', 'sw-lost', 'sw-never', 'sw-running']);
   });
 });
 

@@ -214,7 +214,8 @@ describe('npm run package → CloudFormation template', () => {
     expect(p.StartingPosition).toBe('TRIM_HORIZON');
     expect(p.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     expect(p.BatchSize).toBeGreaterThan(0);
-    expect(p.MaximumRetryAttempts).toBeGreaterThan(0);
+    // Retried without limit (no on-failure destination): the notifier itself skips poison records.
+    expect(p.MaximumRetryAttempts).toBe(-1);
   });
 
   it('maps the events stream to eventEnqueue and the delivery queue (with its DLQ) to the pusher', () => {
@@ -326,6 +327,7 @@ describe('npm run package → CloudFormation template', () => {
         'Api',
         'ClientUpload',
         'EventEnqueue',
+        'EventSweep',
         'Flow',
         'Intake',
         'Notifier',

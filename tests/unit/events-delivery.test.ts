@@ -3,6 +3,7 @@ import {
   callbackRequest,
   DEFAULT_RETRY_POLICY,
   deliverOne,
+  parsePushMessage,
   retryDelayMs,
   type DeliveryDeps,
   type PushMessage,
@@ -33,6 +34,14 @@ describe('callback signatures', () => {
     expect(headers['content-type']).toBe('application/json');
   });
 
+  test('T is a JSON number (int64 decimal UNIX seconds, per ModifyEventConfigRequest.SignKey), not a string', () => {
+    const { body } = callbackRequest({ eventId: 'e1', content }, 'Key123', 1_700_000_000_999);
+    expect(body).toMatch(/"T":1700000600[,}]/);
+    expect(body).not.toMatch(/"T":"/);
+    expect(typeof (JSON.parse(body) as { T: unknown }).T).toBe('number');
+    expect(body).toMatch(/"Sign":"[0-9a-f]{32}"/);
+  });
+
   test('the HMAC covers the body: a changed body no longer verifies', () => {
     const { body, headers } = callbackRequest({ eventId: 'e1', content }, 'Key123', 1_700_000_000_000);
     const v1 = headers['x-openvod-signature'].split('v1=')[1];
@@ -44,6 +53,27 @@ describe('callback signatures', () => {
     const { body, headers } = callbackRequest({ eventId: 'e1', content }, '', 1_700_000_000_000);
     expect(JSON.parse(body)).toEqual(content);
     expect(headers['x-openvod-signature']).toBeUndefined();
+  });
+});
+
+describe('delivery messages', () => {
+  test('a well-formed body parses; anything else is poison (never retried)', () => {
+    expect(parsePushMessage('{"subAppId":1,"eventId":"e1","attempt":2,"notBefore":5}')).toEqual({
+      subAppId: 1,
+      eventId: 'e1',
+      attempt: 2,
+      notBefore: 5,
+    });
+    for (const bad of [
+      'not json',
+      'null',
+      '[]',
+      '{"subAppId":"1","eventId":"e1","attempt":1}',
+      '{"subAppId":1,"eventId":"../x","attempt":1}',
+      '{"subAppId":1,"eventId":"e1","attempt":0}',
+      '{"subAppId":1,"eventId":"e1"}',
+    ])
+      expect(parsePushMessage(bad)).toBeUndefined();
   });
 });
 
@@ -118,8 +148,8 @@ describe('deliverOne', () => {
           item = { ...item, state: 'PUSHED', pushLease: undefined };
           return true;
         },
-        recordFailure: async (_s, _e, _l, attempt) => {
-          calls.push(`failed ${attempt}`);
+        recordFailure: async (_s, _e, _l, attempt, _err, nextAt) => {
+          calls.push(`failed ${attempt} due ${nextAt}`);
           item = { ...item, pushNext: attempt + 1, pushLease: undefined };
           return true;
         },
@@ -157,7 +187,7 @@ describe('deliverOne', () => {
     const f = fakeDeps(base, post);
     expect(await deliverOne(f.deps, { subAppId: 1, eventId: 'e1', attempt: 1 })).toBe('retry-scheduled');
     expect(f.sent).toEqual([{ m: { subAppId: 1, eventId: 'e1', attempt: 2, notBefore: 3000 }, delay: 2 }]);
-    expect(f.calls).toEqual(['failed 1']);
+    expect(f.calls).toEqual(['failed 1 due 3000']);
     expect(await deliverOne(f.deps, { subAppId: 1, eventId: 'e1', attempt: 1 })).toBe('stale');
     expect(post).toHaveBeenCalledTimes(1);
   });

@@ -1,10 +1,15 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
 import {
   eventId,
   eventsForChange,
+  notifierBatch,
   notifyTaskChanges,
   publishEvent,
+  PoisonRecordError,
   type NotifierDeps,
 } from '../../src/services/events';
+import { fileUploadEventContent } from '../../src/services/upload-registration';
 import type { StoredEvent } from '../../src/adapters/event-store';
 import { DEFAULT_EVENT_CONFIG, type EventConfig } from '../../src/services/event-config';
 import type { Subtask, Task } from '../../src/domain/task';
@@ -135,6 +140,7 @@ describe('event derivation', () => {
         SessionContext: t.sessionContext,
         States: subs.map((s) => s.status),
       }),
+      pullUploadTask: async () => ({}),
     };
     const out = await notifyTaskChanges(nd, [
       { seq: '1', oldImage: img(0, 'WAITING'), newImage: img(0, 'PROCESSING') },
@@ -164,6 +170,7 @@ describe('event derivation', () => {
       },
       tasks: { get: async () => ({ task, subtasks: [sub(0, 'SUCCESS'), sub(1, 'SUCCESS')] }) },
       procedureTask: async (t) => ({ TaskId: t.taskId }),
+      pullUploadTask: async () => ({}),
     };
     const out = await notifyTaskChanges(nd, [
       { seq: '1', oldImage: img(0, 'PROCESSING'), newImage: img(0, 'SUCCESS') },
@@ -178,5 +185,192 @@ describe('event derivation', () => {
     expect([...stored.keys()].sort()).toEqual(
       [eventId('t1', 'SUB#0000:SUCCESS'), eventId('t1', 'FINISH')].sort(),
     );
+  });
+});
+
+describe('PullUpload tasks: PullComplete', () => {
+  const pullTask: Task = {
+    taskId: 'p1',
+    subAppId: 3,
+    taskType: 'PullUpload',
+    status: 'FINISH',
+    createTime: '',
+    priority: 0,
+    subtaskCount: 0,
+    notifyMode: 'Finish',
+    sessionContext: 'pull-ctx',
+  };
+  const image = (status: string, extra: Record<string, unknown> = {}) => ({
+    sk: '#TASK',
+    taskId: 'p1',
+    subAppId: 3,
+    status,
+    taskType: 'PullUpload' as const,
+    ...extra,
+  });
+
+  test('FINISH is one PullComplete (never ProcedureStateChanged), whatever notify mode the item carries', () => {
+    for (const notifyMode of [undefined, 'None', 'Change'] as const) {
+      expect(eventsForChange(image('PROCESSING', { notifyMode }), image('FINISH', { notifyMode }))).toEqual([
+        {
+          eventId: eventId('p1', 'FINISH'),
+          eventType: 'PullComplete',
+          taskId: 'p1',
+          subAppId: 3,
+          transition: 'FINISH',
+        },
+      ]);
+    }
+    expect(eventsForChange(image('WAITING'), image('PROCESSING'))).toEqual([]);
+  });
+
+  test("the event is Tencent's EventContent with PullCompleteEvent = the PullUploadTask view, SessionContext included", async () => {
+    const { d, stored } = deps({ mode: 'PULL' });
+    const nd: NotifierDeps = {
+      ...d,
+      tasks: { get: async () => ({ task: pullTask, subtasks: [] }) },
+      procedureTask: async () => {
+        throw new Error('a PullUpload task has no ProcedureTask');
+      },
+      pullUploadTask: async (t) => ({
+        TaskId: t.taskId,
+        Status: t.status,
+        ErrCode: 0,
+        FileId: '5285890812345678901',
+        SessionContext: t.sessionContext,
+      }),
+    };
+    expect(
+      await notifyTaskChanges(nd, [{ seq: '1', oldImage: image('PROCESSING'), newImage: image('FINISH') }]),
+    ).toEqual({});
+    expect([...stored.values()].map((e) => [e.eventType, e.content])).toEqual([
+      [
+        'PullComplete',
+        {
+          EventType: 'PullComplete',
+          PullCompleteEvent: {
+            TaskId: 'p1',
+            Status: 'FINISH',
+            ErrCode: 0,
+            FileId: '5285890812345678901',
+            SessionContext: 'pull-ctx',
+          },
+        },
+      ],
+    ]);
+  });
+});
+
+describe('poison records (the stream is retried without limit)', () => {
+  const base = {
+    taskId: 't9',
+    subAppId: 1,
+    taskType: 'Procedure',
+    status: 'FINISH',
+    notifyMode: 'Finish',
+  };
+  const task9: Task = {
+    taskId: 't9',
+    subAppId: 1,
+    taskType: 'Procedure',
+    status: 'FINISH',
+    createTime: '',
+    priority: 0,
+    subtaskCount: 0,
+    notifyMode: 'Finish',
+  };
+  const rec = (seq: string, newImage: Record<string, unknown> | undefined, oldStatus = 'PROCESSING') => ({
+    eventID: seq,
+    eventName: 'MODIFY' as const,
+    dynamodb: {
+      SequenceNumber: seq,
+      NewImage: newImage ? (marshall(newImage) as never) : undefined,
+      OldImage: marshall({ ...base, sk: '#TASK', status: oldStatus }) as never,
+    },
+  });
+
+  function notifier(failOn?: string) {
+    const { d, stored } = deps({ mode: 'PULL' });
+    const errors: string[] = [];
+    const nd: NotifierDeps = {
+      ...d,
+      events: {
+        putOnce: async (e) => {
+          if (e.taskId === failOn) throw new Error('ProvisionedThroughputExceeded');
+          return d.events.putOnce(e);
+        },
+      },
+      tasks: { get: async (id) => ({ task: { ...task9, taskId: id }, subtasks: [] }) },
+      procedureTask: async (t) => ({ TaskId: t.taskId }),
+      pullUploadTask: async () => ({}),
+      logError: (msg, extra) => errors.push(`${msg} ${String(extra.seq)}`),
+    };
+    return { nd, stored, errors };
+  }
+
+  test('a malformed image (unreadable, or missing taskId / subAppId) is logged and skipped alone; the batch completes', async () => {
+    const { nd, stored, errors } = notifier();
+    const event = {
+      Records: [
+        rec('1', { ...base, sk: '#TASK', taskId: 'a' }),
+        rec('2', { ...base, sk: '#TASK', taskId: '' }),
+        rec('3', { ...base, sk: '#TASK', subAppId: 'seven', taskId: 'c' }),
+        {
+          ...rec('4', undefined),
+          dynamodb: { SequenceNumber: '4', NewImage: { sk: {} } as never },
+        },
+        rec('5', { ...base, sk: '#TASK', taskId: 'e' }),
+      ],
+    } as unknown as DynamoDBStreamEvent;
+    const out = await notifierBatch(nd, event);
+    expect(out).toEqual({ batchItemFailures: [] });
+    expect([...stored.values()].map((e) => e.taskId).sort()).toEqual(['a', 'e']);
+    expect(errors.sort()).toEqual([
+      'notifier skipped a record it can never handle 2',
+      'notifier skipped a record it can never handle 3',
+      'notifier skipped a record it can never handle 4',
+    ]);
+  });
+
+  test('a transient error still reports its record as the place to resume (behind a poison record)', async () => {
+    const { nd, stored } = notifier('c');
+    const event = {
+      Records: [
+        rec('1', { ...base, sk: '#TASK', taskId: '' }),
+        rec('2', { ...base, sk: '#TASK', taskId: 'b' }),
+        rec('3', { ...base, sk: '#TASK', taskId: 'c' }),
+        rec('4', { ...base, sk: '#TASK', taskId: 'd' }),
+      ],
+    } as unknown as DynamoDBStreamEvent;
+    expect(await notifierBatch(nd, event)).toEqual({ batchItemFailures: [{ itemIdentifier: '3' }] });
+    expect([...stored.values()].map((e) => e.taskId).sort()).toEqual(['b', 'd']);
+  });
+
+  test('an event that fails validation is a PoisonRecordError, never retried as transient', async () => {
+    const { d } = deps({ mode: 'PULL' });
+    await expect(
+      publishEvent(d, { subAppId: 1, eventId: 'bad id!', eventType: 'ProcedureStateChanged', content: {} }),
+    ).rejects.toBeInstanceOf(PoisonRecordError);
+  });
+});
+
+describe('NewFileUpload content', () => {
+  test("FileUploadEvent carries the upload's SessionContext (OpenVOD extension)", () => {
+    const media = {
+      fileId: '5285890800000000001',
+      subAppId: 1,
+      status: 'READY' as const,
+      name: 'clip',
+      bucket: 'b',
+      key: 'uploads/1/clip.mp4',
+      sessionContext: 'order-7',
+      createTime: '2026-01-01T00:00:00Z',
+      updateTime: '2026-01-01T00:00:00Z',
+    };
+    expect(fileUploadEventContent(media, 'https://m/clip.mp4')).toMatchObject({
+      FileId: media.fileId,
+      SessionContext: 'order-7',
+    });
+    expect(fileUploadEventContent({ ...media, sessionContext: undefined }, 'u').SessionContext).toBe('');
   });
 });

@@ -98,7 +98,8 @@ describe('loadServiceModel(serverless.yml)', () => {
     ]);
     expect(streams[0].e).toMatchObject({ startingPosition: 'TRIM_HORIZON', reportBatchItemFailures: true });
     expect(streams[0].e.batchSize).toBeGreaterThan(0);
-    expect(streams[0].e.maximumRetryAttempts).toBeGreaterThan(0);
+    // Retried without limit (there is no on-failure destination): the notifier itself skips poison records.
+    expect(streams[0].e.maximumRetryAttempts).toBe(-1);
   });
 
   it('sends ObjectCreated under uploads/ of the media bucket to the upload trigger', () => {

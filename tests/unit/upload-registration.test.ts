@@ -6,6 +6,7 @@ import { ApiError } from '../../src/domain/errors';
 import { resolveFfmpeg } from '../../src/media/ffmpeg-path';
 import {
   decodeS3Key,
+  fileUploadEventContent,
   intentFromAttributes,
   newFileUploadEventId,
   parseUploadKey,
@@ -18,13 +19,19 @@ import {
   type StartProcedureRequest,
 } from '../../src/services/upload-registration';
 import type { UploadSession } from '../../src/adapters/upload-store';
+import { DedupeConflict } from '../../src/adapters/task-store';
 
 const REAL = path.resolve(__dirname, '../../../shared/media/real-footage-320x192-5994.mp4');
 const NOT_MEDIA = __filename;
 
-/** An in-memory media repository with DynamoDB's conditional-put behaviour. */
+/** An in-memory media repository with DynamoDB's conditional writes (a tombstoned media takes no update). */
 function fakeMedia() {
   const items = new Map<string, Media>();
+  const live = (fileId: string) => {
+    const m = items.get(fileId);
+    return m && !m.deleteTime ? m : undefined;
+  };
+  let failNextProcedureResult = false;
   const repo = {
     async put(m: Media) {
       if (items.has(m.fileId))
@@ -32,23 +39,38 @@ function fakeMedia() {
       items.set(m.fileId, { ...m });
     },
     async get(fileId: string, subAppId: number) {
-      const m = items.get(fileId);
+      const m = live(fileId);
       return m && m.subAppId === subAppId ? { ...m } : undefined;
     },
     async markReady(fileId: string) {
-      items.get(fileId)!.status = 'READY';
+      const m = live(fileId);
+      if (m) m.status = 'READY';
+      return Boolean(m);
     },
     async markFailed(fileId: string, reason: string) {
-      Object.assign(items.get(fileId)!, { status: 'FAILED', failReason: reason });
+      const m = live(fileId);
+      if (!m || m.status === 'READY') return false;
+      Object.assign(m, { status: 'FAILED', failReason: reason });
+      return true;
     },
     async setProcedureResult(fileId: string, r: { procedureTaskId?: string; procedureError?: string }) {
-      Object.assign(items.get(fileId)!, r);
+      if (failNextProcedureResult) {
+        failNextProcedureResult = false;
+        throw new Error('crashed before the result was recorded');
+      }
+      const m = live(fileId);
+      if (m) Object.assign(m, r);
+      return Boolean(m);
     },
   };
-  return { items, repo: repo as unknown as DynamoMediaRepository };
+  return {
+    items,
+    repo: repo as unknown as DynamoMediaRepository,
+    crashNextProcedureResult: () => (failNextProcedureResult = true),
+  };
 }
 
-/** startProcedure with the tasks table's SessionId dedupe, and a set of existing procedures. */
+/** startProcedure with the tasks table's dedupe (SessionId and internal dedupe key), and a set of existing procedures. */
 function fakeProcedures(existing: string[]) {
   const sessions = new Map<string, string>();
   const started: StartProcedureRequest[] = [];
@@ -67,8 +89,11 @@ function fakeProcedures(existing: string[]) {
         'InvalidParameterValue.SessionId',
         `SessionId ${req.sessionId} was already used by task ${prev}; requests with the same SessionId are refused within the dedupe window.`,
       );
+    const dup = req.dedupeKey && sessions.get(`dedupe:${req.dedupeKey}`);
+    if (dup) throw new DedupeConflict(req.dedupeKey!, dup);
     const taskId = `1500000001-procedurev2-${++n}`;
     if (req.sessionId) sessions.set(req.sessionId, taskId);
+    if (req.dedupeKey) sessions.set(`dedupe:${req.dedupeKey}`, taskId);
     started.push(req);
     return { taskId };
   };
@@ -175,8 +200,10 @@ describe('upload registration', () => {
     expect(p.started[0]).toMatchObject({
       procedureName: 'hd',
       sessionContext: 'ctx',
-      sessionId: `upload-${a.fileId}`,
+      dedupeKey: `upload-${a.fileId}`,
     });
+    // The dedupe is internal: the task gets no SessionId (DescribeTaskDetail shows none).
+    expect(p.started[0].sessionId).toBeUndefined();
     expect(new Set([a.procedureTaskId, b.procedureTaskId, again.procedureTaskId])).toEqual(
       new Set(['1500000001-procedurev2-1']),
     );
@@ -220,5 +247,71 @@ describe('upload registration', () => {
       ProcedureTaskId: '',
       ProcedureError: r.procedureError,
     });
+  });
+
+  test('a redelivery after a crash between starting the flow and recording it records the flow it started', async () => {
+    const p = fakeProcedures(['hd']);
+    const { d, media, events } = deps(REAL, { startProcedure: p.start });
+    const obj = { bucket: 'b', key: 'uploads/1500000001/crash.mp4', size: 10, sequencer: '03' };
+    const intent = { procedure: 'hd', source: 'tags' as const };
+    media.crashNextProcedureResult();
+    await expect(registerUpload(d, obj, intent)).rejects.toThrow(/crashed/);
+    expect(p.started).toHaveLength(1);
+    const fileId = uploadFileId(obj);
+    expect(media.items.get(fileId)?.procedureTaskId).toBeUndefined();
+
+    const again = await registerUpload(d, obj, intent);
+    expect(again).toMatchObject({ status: 'duplicate', procedureTaskId: '1500000001-procedurev2-1' });
+    expect(p.started).toHaveLength(1);
+    expect(media.items.get(fileId)).toMatchObject({
+      status: 'READY',
+      procedureTaskId: '1500000001-procedurev2-1',
+    });
+    expect(events.map((e) => e.content.ProcedureTaskId)).toEqual(['1500000001-procedurev2-1']);
+  });
+
+  test('a media deleted while it is registered stops the registration: no flow, no event, no ghost item', async () => {
+    const p = fakeProcedures(['hd']);
+    const obj = { bucket: 'b', key: 'uploads/1500000001/gone.mp4', size: 10, sequencer: '04' };
+    const fileId = uploadFileId(obj);
+    const { d, media, events } = deps(REAL, { startProcedure: p.start });
+    // DeleteMedia tombstones the media while ffprobe reads it.
+    d.storage = {
+      publicUrl: d.storage.publicUrl,
+      presignGet: async () => {
+        media.items.get(fileId)!.deleteTime = '2026-01-01T00:00:00.000Z';
+        return REAL;
+      },
+    };
+    const r = await registerUpload(d, obj, { procedure: 'hd', source: 'tags' });
+    expect(r).toEqual({ fileId, status: 'ignored' });
+    expect(media.items.get(fileId)).toMatchObject({ status: 'PENDING', deleteTime: expect.any(String) });
+    expect(p.started).toHaveLength(0);
+    expect(events).toHaveLength(0);
+    // A late redelivery finds the tombstone: still nothing.
+    expect(await registerUpload(d, obj, { procedure: 'hd', source: 'tags' })).toEqual({
+      fileId,
+      status: 'ignored',
+    });
+    expect(p.started).toHaveLength(0);
+    expect(events).toHaveLength(0);
+  });
+
+  test('NewFileUpload: a pulled media is SourceType Upload, as Tencent counts pull uploads', () => {
+    const media = {
+      fileId: '5000000000000000009',
+      subAppId: 1,
+      status: 'READY',
+      name: 'pulled',
+      bucket: 'b',
+      key: '1/5000000000000000009/source.mp4',
+      sourceUrl: 'https://example.com/pulled.mp4',
+      createTime: '2026-01-01T00:00:00.000Z',
+      updateTime: '2026-01-01T00:00:00.000Z',
+    } as Media;
+    const c = fileUploadEventContent(media, 'http://media/x') as {
+      MediaBasicInfo: { SourceInfo: { SourceType: string } };
+    };
+    expect(c.MediaBasicInfo.SourceInfo.SourceType).toBe('Upload');
   });
 });

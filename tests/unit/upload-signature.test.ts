@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import {
   newUploadSignature,
   parseUploadSignature,
+  MAX_SIGNATURE_LIFETIME_SECONDS,
   signUpload,
   verifyUploadSignature,
 } from '../../src/services/upload-signature';
@@ -137,5 +138,22 @@ describe('client upload signature (Tencent format)', () => {
     const e = await refusal(verifyUploadSignature(withWatermark, at(1)));
     expect(e.code).toBe('InvalidParameter');
     expect(e.message).toMatch(/isWatermark/);
+  });
+
+  test('a signature may be valid for at most 90 days (7776000 s) after its currentTimeStamp', async () => {
+    const t0 = 1_700_000_000;
+    const sig = (lifetime: number) =>
+      signUpload(SECRET_KEY, {
+        secretId: SECRET_ID,
+        currentTimeStamp: t0,
+        expireTime: t0 + lifetime,
+        random: 7,
+      });
+    expect(MAX_SIGNATURE_LIFETIME_SECONDS).toBe(7776000);
+    const ok = await verifyUploadSignature(sig(7776000), at(t0 + 10));
+    expect(ok.params.expireTime - ok.params.currentTimeStamp).toBe(7776000);
+    const tooLong = await refusal(verifyUploadSignature(sig(7776001), at(t0 + 10)));
+    expect(tooLong.code).toBe('AuthFailure.SignatureFailure');
+    expect(tooLong.message).toMatch(/at most 7776000 seconds/);
   });
 });
