@@ -5,18 +5,12 @@
  * latency, not queueing. Targets locally: push p50 < 300 ms, p99 < 1 s; pullable within 500 ms.
  */
 import * as http from 'node:http';
-import * as tencentcloud from 'tencentcloud-sdk-nodejs-vod';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalCredentials } from '../local/runtime';
 import { eventId } from '../src/services/events';
+import { pct, vodClient } from './lib';
 
-type Client = InstanceType<typeof tencentcloud.vod.v20180717.Client>;
-
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Writes a 1-subtask Change-mode flow up to the subtask's SUCCESS; returns when that write returned. */
@@ -94,12 +88,7 @@ export async function benchNotifications(opts: {
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/bench`;
-  const port = new URL(c.Endpoint).port;
-  const client: Client = new tencentcloud.vod.v20180717.Client({
-    credential: { secretId: c.SecretId, secretKey: c.SecretKey },
-    region: 'ap-guangzhou',
-    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http:' } },
-  });
+  const client = vodClient(c);
   const doc = DynamoDBDocumentClient.from(
     new DynamoDBClient({
       region: 'us-east-1',

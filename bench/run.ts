@@ -15,7 +15,6 @@ import { mkdtempSync, rmSync, createReadStream, statSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import * as tencentcloud from 'tencentcloud-sdk-nodejs-vod';
 import { startLocal } from '../local/runtime';
 import { resolveFfmpeg } from '../src/media/ffmpeg-path';
 import { probeMedia } from '../src/media/probe';
@@ -27,17 +26,11 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { localS3ClientOptions } from '../local/emulators/s3';
 import { benchUpload } from './upload';
 import { benchNotifications } from './notifications';
+import { ffmpegQuiet, pct, vodClient, type Client } from './lib';
 
 const run = promisify(execFile);
 const quick = process.env.BENCH_QUICK === '1';
 const SECONDS = quick ? 10 : 60;
-
-type Client = InstanceType<typeof tencentcloud.vod.v20180717.Client>;
-
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
 
 async function waitFinish(
   c: Client,
@@ -79,11 +72,7 @@ async function main(): Promise<void> {
   console.log(`ffmpeg: ${ver.split('\n')[0]} (${bins.source})`);
 
   const input = path.join(work, 'in720.mp4');
-  await run(bins.ffmpeg, [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
+  await ffmpegQuiet(bins.ffmpeg, [
     '-f',
     'lavfi',
     '-i',
@@ -120,11 +109,7 @@ async function main(): Promise<void> {
   const port = 3900 + Math.floor(Math.random() * 50) * 5;
   const sys = await startLocal({ port, dataDir: path.join(work, 'data') });
   const c = sys.credentials;
-  const client: Client = new tencentcloud.vod.v20180717.Client({
-    credential: { secretId: c.SecretId, secretKey: c.SecretKey },
-    region: 'ap-guangzhou',
-    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http:' } },
-  });
+  const client = vodClient(c);
   try {
     // (a) full flow vs direct ffmpeg, same arguments, same machine, same run.
     const template = (await new PresetCatalog().get('Transcode', 100030, c.SubAppId)) as TranscodeTemplate;

@@ -12,6 +12,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { localS3ClientOptions } from '../local/emulators/s3';
 import type { LocalCredentials } from '../local/runtime';
+import { ffmpegQuiet } from './lib';
 
 const run = promisify(execFile);
 const TSX = path.resolve(__dirname, '../node_modules/.bin/tsx');
@@ -20,13 +21,9 @@ const TSX = path.resolve(__dirname, '../node_modules/.bin/tsx');
 async function makeMedia(ffmpeg: string, file: string, bytes: number): Promise<void> {
   const frame = 640 * 480 * 1.5;
   const frames = Math.ceil(bytes / frame);
-  await run(
+  await ffmpegQuiet(
     ffmpeg,
     [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-y',
       '-f',
       'lavfi',
       '-i',

@@ -53,18 +53,11 @@ export function makeAppsService(config: Config, clients = sharedClients(config))
 const urlPolicy = (config: Config) => ({ allowLoopback: config.allowLoopbackUrls });
 
 export function makeApiServices(config: Config, clients = sharedClients(config)): ApiServices {
-  const templates = new DynamoTemplatesRepository(clients.doc, config.tables.templates);
+  const procedures = makeProcedureDeps(config, clients);
   return {
+    ...procedures,
     tasks: new DynamoTasksRepository(clients.doc, config.tables.tasks),
-    taskStore: new DynamoTaskStore(clients.doc, config.tables.tasks),
-    media: new DynamoMediaRepository(clients.doc, config.tables.media),
-    templates,
-    // Presets first, then the app's own custom templates.
-    catalog: new AppTemplateCatalog(templates),
-    intake: new SqsIntakeQueue(clients.sqs, config.intakeQueueUrl),
-    urlPolicy: urlPolicy(config),
-    bucket: config.mediaBucket,
-    clock: Date.now,
+    taskStore: procedures.tasks,
     events: makeEventApiDeps(config, clients),
     upload: makeUploadServices(config, clients),
     library: makeMediaLibraryDeps(config, clients),
@@ -78,6 +71,7 @@ export function makeProcedureDeps(config: Config, clients = sharedClients(config
     tasks: new DynamoTaskStore(clients.doc, config.tables.tasks),
     media: new DynamoMediaRepository(clients.doc, config.tables.media),
     templates,
+    // Presets first, then the app's own custom templates.
     catalog: new AppTemplateCatalog(templates),
     intake: new SqsIntakeQueue(clients.sqs, config.intakeQueueUrl),
     urlPolicy: urlPolicy(config),

@@ -220,6 +220,13 @@ const noSuchProcedure = (name: string, field = 'Name') =>
     `There is no task-flow template named "${name}" in this app.`,
   );
 
+/** The templates repository's error about the task-flow template `name`, as the API answers it. */
+function procedureRefusal(e: unknown, name: string, paths?: Map<string, string>): unknown {
+  if (e instanceof ProcedureNotFoundError) return noSuchProcedure(name);
+  if (e instanceof MissingTemplateRefError && paths) return missingRef(e, paths);
+  return e;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Actions.
 
@@ -261,8 +268,7 @@ export async function createProcedureTemplate(
         `An app has at most ${PROCEDURE_LIMIT} task-flow templates; delete one (DeleteProcedureTemplate) before creating another.`,
       );
     }
-    if (e instanceof MissingTemplateRefError) throw missingRef(e, c.paths);
-    throw e;
+    throw procedureRefusal(e, p.Name, c.paths);
   }
 }
 
@@ -290,9 +296,7 @@ export async function resetProcedureTemplate(
     }));
     return {};
   } catch (e) {
-    if (e instanceof ProcedureNotFoundError) throw noSuchProcedure(p.Name);
-    if (e instanceof MissingTemplateRefError) throw missingRef(e, c.paths);
-    throw e;
+    throw procedureRefusal(e, p.Name, c.paths);
   }
 }
 
@@ -307,8 +311,7 @@ export async function deleteProcedureTemplate(
     await deps.templates.deleteProcedure(subAppId, p.Name);
     return {};
   } catch (e) {
-    if (e instanceof ProcedureNotFoundError) throw noSuchProcedure(p.Name);
-    throw e;
+    throw procedureRefusal(e, p.Name);
   }
 }
 
@@ -368,7 +371,10 @@ export interface StartProcedureRequest {
   notifyMode?: NotifyMode;
   sessionContext?: string;
   sessionId?: string;
-  /** Internal dedupe key (not shown as SessionId), e.g. one flow per uploaded media. */
+  /**
+   * Internal dedupe key (not shown as SessionId), e.g. one flow per uploaded media; a second start throws
+   * DedupeConflict (task-store).
+   */
   dedupeKey?: string;
   /** Default 'Procedure'. */
   taskType?: TaskType;

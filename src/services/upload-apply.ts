@@ -78,6 +78,13 @@ const unsupported = (what: string) =>
     .optional();
 const mediaType = z.string().regex(/^[A-Za-z0-9]{1,10}$/, 'is a file extension such as mp4');
 const mediaName = z.string().min(1).max(256);
+const mediaSize = z.number().int().min(0).max(UPLOAD_DEFAULTS.maxSize);
+/** A multipart upload's part size in bytes: S3's 5 MiB to 5 GiB. */
+const partSize = z
+  .number()
+  .int()
+  .min(5 * 1024 * 1024)
+  .max(5 * 1024 ** 3);
 
 export const applyUploadSchema = z
   .object({
@@ -95,20 +102,31 @@ export const applyUploadSchema = z
     ExtInfo: z.string().max(1000).optional(),
     MediaStoragePath: unsupported('MediaStoragePath (FileID + Path mode)'),
     /** OpenVOD extension: the size of the file in bytes; large files are answered as a multipart upload. */
-    MediaSize: z.number().int().min(0).max(UPLOAD_DEFAULTS.maxSize).optional(),
+    MediaSize: mediaSize.optional(),
     /** OpenVOD extension: ask for a multipart upload with parts of this size (bytes, 5 MiB to 5 GiB; needs MediaSize). */
-    UploadPartSize: z
-      .number()
-      .int()
-      .min(5 * 1024 * 1024)
-      .max(5 * 1024 ** 3)
-      .optional(),
+    UploadPartSize: partSize.optional(),
   })
   .strict()
   .refine((p) => p.UploadPartSize === undefined || p.MediaSize !== undefined, {
     message: 'give MediaSize with UploadPartSize',
     path: ['UploadPartSize'],
   });
+
+/** The app's upload session of this key; refused when there is none (or it is another app's). */
+async function appSession(
+  deps: Pick<UploadApiDeps, 'uploads'>,
+  subAppId: number,
+  sessionKey: string,
+): Promise<UploadSession> {
+  const s = await deps.uploads.getSession(sessionKey);
+  if (!s || s.subAppId !== subAppId) {
+    throw new ApiError(
+      'InvalidParameterValue.VodSessionKey',
+      `VodSessionKey ${sessionKey} does not exist in this app.`,
+    );
+  }
+  return s;
+}
 
 export const commitUploadSchema = z.object({ ...common, VodSessionKey: z.string().min(1).max(256) }).strict();
 
@@ -287,13 +305,7 @@ export async function commitUpload(
   raw: unknown,
 ): Promise<Record<string, unknown>> {
   const p = parseParams(commitUploadSchema, raw);
-  const s = await deps.uploads.getSession(p.VodSessionKey);
-  if (!s || s.subAppId !== subAppId) {
-    throw new ApiError(
-      'InvalidParameterValue.VodSessionKey',
-      `VodSessionKey ${p.VodSessionKey} does not exist in this app.`,
-    );
-  }
+  const s = await appSession(deps, subAppId, p.VodSessionKey);
   const nowMs = deps.clock();
   if (s.committed) {
     throw new ApiError(
@@ -363,13 +375,7 @@ export async function presignUploadParts(
   raw: unknown,
 ): Promise<Record<string, unknown>> {
   const p = parseParams(presignUploadPartsSchema, raw);
-  const s = await deps.uploads.getSession(p.VodSessionKey);
-  if (!s || s.subAppId !== subAppId) {
-    throw new ApiError(
-      'InvalidParameterValue.VodSessionKey',
-      `VodSessionKey ${p.VodSessionKey} does not exist in this app.`,
-    );
-  }
+  const s = await appSession(deps, subAppId, p.VodSessionKey);
   if (!s.uploadId || !s.partCount) {
     throw new ApiError(
       'InvalidParameterValue.VodSessionKey',
@@ -409,13 +415,8 @@ export const clientApplySchema = z
     signature: z.string().min(1).max(4096),
     mediaName: mediaName.optional(),
     mediaType: mediaType,
-    size: z.number().int().min(0).max(UPLOAD_DEFAULTS.maxSize).optional(),
-    partSize: z
-      .number()
-      .int()
-      .min(5 * 1024 * 1024)
-      .max(5 * 1024 ** 3)
-      .optional(),
+    size: mediaSize.optional(),
+    partSize: partSize.optional(),
   })
   .strict()
   .refine((p) => p.partSize === undefined || p.size !== undefined, {

@@ -9,6 +9,7 @@ import type { UploadObjects } from '../adapters/upload-objects';
 import { probeMedia } from '../media/probe';
 import { metaDataFacts } from '../media/facts';
 import { isoNow, type Clock, type ObjectStorage } from './ports';
+import type { StartProcedureRequest } from './procedures';
 
 /**
  * Registers an object created under `uploads/<SubAppId>/…` as a media and starts the task flow the upload
@@ -35,16 +36,8 @@ export interface UploadedObject {
   sequencer: string;
 }
 
-export interface StartProcedureRequest {
-  procedureName: string;
-  fileId: string;
-  priority?: number;
-  notifyMode?: NotifyMode;
-  sessionContext?: string;
-  sessionId?: string;
-  /** Internal dedupe (one flow per uploaded media); a second start throws DedupeConflict (task-store). */
-  dedupeKey?: string;
-}
+/** What starting a task-flow template by name takes (src/services/procedures.ts); an upload passes a dedupeKey. */
+export type { StartProcedureRequest };
 export type StartProcedure = (subAppId: number, req: StartProcedureRequest) => Promise<{ taskId: string }>;
 
 /** A NewFileUpload event (Tencent's FileUploadEvent), stored once per `eventId`. */

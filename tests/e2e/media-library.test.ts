@@ -5,25 +5,29 @@
  * a whole DeleteMedia removes everything and the FileId can no longer be processed; DeleteMedia is refused while
  * a task of the media runs; another app sees none of it and cannot delete it.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, createReadStream, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, createReadStream, statSync } from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-import * as tencentcloud from 'tencentcloud-sdk-nodejs-vod';
 import { freePortRange } from '../helpers/ports';
 import {
-  killGroup,
   readCredentials,
   runCli,
+  shutdownSystem,
+  startInFreshDir,
   startSystem,
-  stopSystem,
   type RunningSystem,
 } from '../helpers/local-system';
-
-const run = promisify(execFile);
-type Client = InstanceType<typeof tencentcloud.vod.v20180717.Client>;
+import {
+  apiError,
+  download as downloadTo,
+  ffmpeg,
+  localDoc,
+  probe,
+  vodClient,
+  waitFinish as finished,
+  type VodClient as Client,
+} from '../helpers/sdk';
 
 let sys: RunningSystem | undefined;
 let dataDir: string;
@@ -34,62 +38,20 @@ let port: number;
 let client: Client;
 let other: Client;
 
-function makeClient(secretId: string, secretKey: string): Client {
-  return new tencentcloud.vod.v20180717.Client({
-    credential: { secretId, secretKey },
-    region: 'ap-guangzhou',
-    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http:', reqTimeout: 60 } },
-  });
-}
-
-async function probe(
-  file: string,
-): Promise<{ streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number }> }> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', file]);
-  return JSON.parse(stdout) as {
-    streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number }>;
-  };
-}
+const makeClient = (secretId: string, secretKey: string): Client => vodClient(port, secretId, secretKey);
 
 async function download(url: string, name: string): Promise<{ file: string; size: number }> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`GET ${url} → ${res.status}`);
-  const body = Buffer.from(await res.arrayBuffer());
-  const file = path.join(mediaDir, name);
-  writeFileSync(file, body);
-  return { file, size: body.length };
+  const file = await downloadTo(url, path.join(mediaDir, name));
+  return { file, size: statSync(file).size };
 }
 
 const status = async (url: string) => (await fetch(url, { method: 'HEAD' })).status;
 
-async function apiError(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return { code: String((e as { code?: string }).code), message: String((e as Error).message) };
-  }
-  throw new Error('expected an API error');
-}
-
-async function waitFinish(taskId: string, timeoutMs = 180_000) {
-  const started = Date.now();
-  for (;;) {
-    const d = await client.DescribeTaskDetail({ TaskId: taskId });
-    if (d.Status === 'FINISH') return d;
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`task ${taskId} not finished: ${JSON.stringify(d)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const waitFinish = (taskId: string) => finished(client, taskId, 180_000);
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'openvod-library-e2e-'));
   mediaDir = mkdtempSync(path.join(tmpdir(), 'openvod-library-media-'));
-  await run('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
+  await ffmpeg([
     '-f',
     'lavfi',
     '-i',
@@ -122,9 +84,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => mediaServer.listen(0, '127.0.0.1', () => r()));
   mediaBase = `http://127.0.0.1:${(mediaServer.address() as { port: number }).port}`;
-  port = await freePortRange(5);
-  sys = await startSystem(port, dataDir, 90_000);
-  const c = readCredentials(dataDir);
+  const started = await startInFreshDir('openvod-library-e2e-');
+  ({ sys, dataDir, port } = started);
+  const c = started.creds;
   client = makeClient(c.SecretId, c.SecretKey);
   const b = JSON.parse(await runCli(dataDir, ['app', 'create', '--name', 'library-b', '--json'])) as {
     SecretId: string;
@@ -134,10 +96,9 @@ beforeAll(async () => {
 }, 150_000);
 
 afterAll(async () => {
-  if (sys) await stopSystem(sys).catch(() => killGroup(sys));
-  killGroup(sys);
+  await shutdownSystem(sys);
   await new Promise<void>((r) => mediaServer?.close(() => r()));
-  rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   rmSync(mediaDir, { recursive: true, force: true });
 });
 
@@ -268,7 +229,7 @@ test('a data directory from before the media library gets its indexes on start, 
     // The media and tasks tables as an earlier version created them: no byApp / byFileId index.
     const { startDynamoDb } = await import('../../local/emulators/dynamodb');
     const { DynamoDBClient, CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
-    const { DynamoDBDocumentClient, PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
     const db = await startDynamoDb({ port: await freePortRange(1), dataDir: oldDir });
     const ddb = new DynamoDBClient({
       region: 'us-east-1',
@@ -289,13 +250,7 @@ test('a data directory from before the media library gets its indexes on start, 
 
     old = await startSystem(oldPort, oldDir, 90_000);
     const c = readCredentials(oldDir);
-    const doc = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        region: 'us-east-1',
-        endpoint: c.DynamoDBEndpoint,
-        credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-      }),
-    );
+    const doc = localDoc(c.DynamoDBEndpoint);
     const now = new Date().toISOString();
     await doc.send(
       new PutCommand({
@@ -314,16 +269,11 @@ test('a data directory from before the media library gets its indexes on start, 
       }),
     );
     doc.destroy();
-    const oldClient = new tencentcloud.vod.v20180717.Client({
-      credential: { secretId: c.SecretId, secretKey: c.SecretKey },
-      region: 'ap-guangzhou',
-      profile: { httpProfile: { endpoint: `127.0.0.1:${oldPort}`, protocol: 'http:', reqTimeout: 60 } },
-    });
+    const oldClient = vodClient(oldPort, c.SecretId, c.SecretKey);
     const found = await oldClient.SearchMedia({ Names: ['kept'] });
     expect(found.MediaInfoSet!.map((m) => m.FileId)).toEqual(['5000000000000000042']);
   } finally {
-    if (old) await stopSystem(old).catch(() => killGroup(old));
-    killGroup(old);
+    await shutdownSystem(old);
     rmSync(oldDir, { recursive: true, force: true });
   }
 }, 150_000);

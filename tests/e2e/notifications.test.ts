@@ -4,26 +4,17 @@
  * at flow end to a local receiver; in PULL mode PullEvents/ConfirmEvents behave as Tencent's reliable
  * callback, including redelivery after the real 30 s.
  */
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, rmSync, statSync } from 'node:fs';
 import * as http from 'node:http';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import * as tencentcloud from 'tencentcloud-sdk-nodejs-vod';
-import { freePortRange } from '../helpers/ports';
-import {
-  killGroup,
-  readCredentials,
-  startSystem,
-  stopSystem,
-  type RunningSystem,
-} from '../helpers/local-system';
+import { shutdownSystem, startInFreshDir, type RunningSystem } from '../helpers/local-system';
+import { until as poll, vodClient, type VodClient as Client } from '../helpers/sdk';
 import { startReceiver, type Receiver } from '../helpers/notifications';
 
 jest.setTimeout(240_000);
 
 const REAL = path.resolve(__dirname, '../../../shared/media/real-footage-320x192-5994.mp4');
 const SIGN_KEY = 'e2eSignKey2026';
-type Client = InstanceType<typeof tencentcloud.vod.v20180717.Client>;
 
 let sys: RunningSystem | undefined;
 let dataDir: string;
@@ -32,17 +23,9 @@ let receiver: Receiver;
 let media: http.Server;
 let mediaUrl: string;
 
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 120_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = (what: string, ok: () => boolean | Promise<boolean>, ms = 120_000) => poll(what, ok, ms, 200);
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'openvod-e2e-notify-'));
-  const port = await freePortRange();
   receiver = await startReceiver(SIGN_KEY);
   media = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(statSync(REAL).size) });
@@ -50,21 +33,16 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => media.listen(0, '127.0.0.1', r));
   mediaUrl = `http://127.0.0.1:${(media.address() as { port: number }).port}/real.mp4`;
-  sys = await startSystem(port, dataDir, 90_000);
-  const c = readCredentials(dataDir);
-  client = new tencentcloud.vod.v20180717.Client({
-    credential: { secretId: c.SecretId, secretKey: c.SecretKey },
-    region: 'ap-guangzhou',
-    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http:', reqTimeout: 60 } },
-  });
+  const started = await startInFreshDir('openvod-e2e-notify-');
+  ({ sys, dataDir } = started);
+  client = vodClient(started.port, started.creds.SecretId, started.creds.SecretKey);
 }, 120_000);
 
 afterAll(async () => {
   await receiver?.close();
   await new Promise((r) => media?.close(r));
-  if (sys) await stopSystem(sys).catch(() => killGroup(sys));
-  killGroup(sys);
-  rmSync(dataDir, { recursive: true, force: true });
+  await shutdownSystem(sys);
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 type ProcedureEvent = {

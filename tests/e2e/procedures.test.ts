@@ -6,26 +6,32 @@
  * refusals; MediaStoragePath.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import * as tencentcloud from 'tencentcloud-sdk-nodejs-vod';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { freePortRange } from '../helpers/ports';
 import {
-  killGroup,
-  readCredentials,
-  startSystem,
-  stopSystem,
+  shutdownSystem,
+  startInFreshDir,
+  type Credentials,
   type RunningSystem,
 } from '../helpers/local-system';
+import {
+  apiError,
+  download,
+  ffmpeg,
+  localDoc,
+  localS3,
+  probe,
+  results,
+  vodClient,
+  waitFinish as finished,
+  type VodClient as Client,
+} from '../helpers/sdk';
 
 const run = promisify(execFile);
-type Client = InstanceType<typeof tencentcloud.vod.v20180717.Client>;
-type Detail = Awaited<ReturnType<Client['DescribeTaskDetail']>>;
 
 let sys: RunningSystem | undefined;
 let dataDir: string;
@@ -33,42 +39,13 @@ let work: string;
 let client: Client;
 let ddb: DynamoDBDocumentClient;
 let s3: S3Client;
-let creds: ReturnType<typeof readCredentials>;
+let creds: Credentials;
 
 const CLIP_SECONDS = 7;
 /** The source's luma rises linearly with time (20 + 25·t), so a still's brightness tells when it was taken. */
 const lumaAt = (t: number) => 20 + 25 * t;
 
-async function ffmpeg(args: string[]): Promise<void> {
-  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
-}
-
-interface Probe {
-  format: { format_name: string; duration?: string };
-  streams: Array<{
-    codec_type: string;
-    codec_name: string;
-    width?: number;
-    height?: number;
-    r_frame_rate?: string;
-    avg_frame_rate?: string;
-    bit_rate?: string;
-    channels?: number;
-    nb_frames?: string;
-  }>;
-}
-async function probe(file: string): Promise<Probe> {
-  const { stdout } = await run('ffprobe', [
-    '-v',
-    'error',
-    '-print_format',
-    'json',
-    '-show_format',
-    '-show_streams',
-    file,
-  ]);
-  return JSON.parse(stdout) as Probe;
-}
+const waitFinish = (taskId: string) => finished(client, taskId);
 
 /** Mean luma (0–255) of an image, by ffmpeg's signalstats. */
 async function meanLuma(file: string): Promise<number> {
@@ -90,50 +67,6 @@ const rate = (r: string) => {
   const [n, d] = r.split('/').map(Number);
   return n / (d || 1);
 };
-
-async function download(url: string, to: string): Promise<string> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`GET ${url} → ${res.status}`);
-  writeFileSync(to, Buffer.from(await res.arrayBuffer()));
-  return to;
-}
-
-async function waitFinish(taskId: string, timeoutMs = 240_000): Promise<Detail> {
-  const started = Date.now();
-  for (;;) {
-    const d = await client.DescribeTaskDetail({ TaskId: taskId });
-    if (d.Status === 'FINISH') return d;
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`task ${taskId} not finished: ${JSON.stringify(d)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
-function results(d: Detail) {
-  return (d.ProcedureTask?.MediaProcessResultSet ?? []).map((r) => {
-    const key = Object.keys(r).find((k) => k !== 'Type' && (r as Record<string, unknown>)[k]) as string;
-    return {
-      type: r.Type as string,
-      ...((r as Record<string, unknown>)[key] as Record<string, unknown>),
-    } as {
-      type: string;
-      Status: string;
-      ErrCode: number;
-      Message: string;
-      Input: Record<string, unknown>;
-      Output: Record<string, unknown> & { Url?: string };
-    };
-  });
-}
-
-async function apiError(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return { code: String((e as { code?: string }).code), message: String((e as Error).message) };
-  }
-  throw new Error('expected an API error');
-}
 
 /** Uploads a file under uploads/<SubAppId>/ with a plain S3 client and waits for its registration (READY). */
 async function upload(file: string, name: string): Promise<{ fileId: string; key: string }> {
@@ -157,7 +90,6 @@ async function upload(file: string, name: string): Promise<{ fileId: string; key
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'openvod-proc-'));
   work = mkdtempSync(path.join(tmpdir(), 'openvod-proc-work-'));
   // 960×540 30 fps, luma 20 + 25·t with grain (so a bitrate target is reached), stereo 48 kHz audio.
   await ffmpeg([
@@ -186,36 +118,18 @@ beforeAll(async () => {
     '-shortest',
     path.join(work, 'clip.mp4'),
   ]);
-  const port = await freePortRange(5);
-  sys = await startSystem(port, dataDir, 90_000);
-  creds = readCredentials(dataDir);
-  client = new tencentcloud.vod.v20180717.Client({
-    credential: { secretId: creds.SecretId, secretKey: creds.SecretKey },
-    region: 'ap-guangzhou',
-    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http:', reqTimeout: 60 } },
-  });
-  ddb = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      region: 'us-east-1',
-      endpoint: creds.DynamoDBEndpoint,
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-    }),
-  );
-  s3 = new S3Client({
-    region: 'us-east-1',
-    endpoint: creds.S3Endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  let port: number;
+  ({ sys, dataDir, port, creds } = await startInFreshDir('openvod-proc-'));
+  client = vodClient(port, creds.SecretId, creds.SecretKey);
+  ddb = localDoc(creds.DynamoDBEndpoint);
+  s3 = localS3(creds.S3Endpoint);
 }, 150_000);
 
 afterAll(async () => {
-  if (sys) await stopSystem(sys).catch(() => killGroup(sys));
-  killGroup(sys);
+  await shutdownSystem(sys);
   ddb?.destroy();
   s3?.destroy();
-  rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -3,24 +3,18 @@
  * resumes (its execution restarts from the beginning; every step is idempotent) and ends FINISH with its
  * output, and a task submitted but not started before the stop starts after the restart.
  */
-import { execFile } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-import * as tencentcloud from 'tencentcloud-sdk-nodejs-vod';
-import { freePortRange } from '../helpers/ports';
 import {
-  killGroup,
-  readCredentials,
+  shutdownSystem,
+  startInFreshDir,
   startSystem,
   stopSystem,
   type RunningSystem,
 } from '../helpers/local-system';
-
-const run = promisify(execFile);
-type Client = InstanceType<typeof tencentcloud.vod.v20180717.Client>;
+import { ffmpeg, vodClient, waitFinish } from '../helpers/sdk';
 
 let sys: RunningSystem | undefined;
 let dataDir: string;
@@ -28,22 +22,16 @@ let mediaDir: string;
 let server: http.Server;
 
 afterAll(async () => {
-  if (sys) await stopSystem(sys).catch(() => killGroup(sys));
-  killGroup(sys);
+  await shutdownSystem(sys);
   await new Promise<void>((r) => server?.close(() => r()));
-  rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   rmSync(mediaDir, { recursive: true, force: true });
 });
 
 test('a flow interrupted by a stop finishes after the restart; a waiting task starts', async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'openvod-restart-'));
   mediaDir = mkdtempSync(path.join(tmpdir(), 'openvod-restart-media-'));
   const input = path.join(mediaDir, 'long.mp4');
-  await run('ffmpeg', [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
+  await ffmpeg([
     '-f',
     'lavfi',
     '-i',
@@ -66,14 +54,10 @@ test('a flow interrupted by a stop finishes after the restart; a waiting task st
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/long.mp4`;
 
   process.env.OPENVOD_MAX_CONCURRENT_FLOWS_PER_APP = '1';
-  const port = await freePortRange(5);
-  sys = await startSystem(port, dataDir, 90_000);
-  const c = readCredentials(dataDir);
-  const client: Client = new tencentcloud.vod.v20180717.Client({
-    credential: { secretId: c.SecretId, secretKey: c.SecretKey },
-    region: 'ap-guangzhou',
-    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http:' } },
-  });
+  const started = await startInFreshDir('openvod-restart-');
+  ({ sys, dataDir } = started);
+  const { port, creds: c } = started;
+  const client = vodClient(port, c.SecretId, c.SecretKey);
   const { TaskId: running } = await client.ProcessMedia({
     Url: url,
     MediaProcessTask: { TranscodeTaskSet: [{ Definition: 100030 }] },
@@ -100,16 +84,8 @@ test('a flow interrupted by a stop finishes after the restart; a waiting task st
 
   sys = await startSystem(port, dataDir, 90_000);
   const deadline = Date.now() + 180_000;
-  const finished = async (id: string) => {
-    for (;;) {
-      const d = await client.DescribeTaskDetail({ TaskId: id });
-      if (d.Status === 'FINISH') return d;
-      if (Date.now() > deadline) throw new Error(`${id} not finished: ${JSON.stringify(d)}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  };
   for (const id of [running!, queued!]) {
-    const d = await finished(id);
+    const d = await waitFinish(client, id, deadline - Date.now());
     const t = d.ProcedureTask?.MediaProcessResultSet?.[0]?.TranscodeTask;
     expect([t?.Status, t?.ErrCode, t?.Message]).toEqual(['SUCCESS', 0, 'SUCCESS']);
     const res = await fetch(String(t?.Output?.Url));

@@ -4,23 +4,40 @@
  * failure paths, SessionId dedupe under concurrency, priority order under the per-app cap, and the
  * Fargate branch (inputs longer than OPENVOD_FARGATE_MIN_DURATION_S run as a child "container").
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, copyFileSync, createReadStream, statSync } from 'node:fs';
+import {
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+  readFileSync,
+  copyFileSync,
+  createReadStream,
+  statSync,
+} from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-import * as tencentcloud from 'tencentcloud-sdk-nodejs-vod';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { freePortRange } from '../helpers/ports';
-import { killGroup, readCredentials, runCli, startSystem, stopSystem, type RunningSystem } from '../helpers/local-system';
+import {
+  readCredentials,
+  runCli,
+  shutdownSystem,
+  startInFreshDir,
+  type RunningSystem,
+} from '../helpers/local-system';
+import {
+  apiError,
+  download,
+  ffmpeg,
+  localDoc,
+  probe,
+  results,
+  vodClient,
+  type TaskDetail as Detail,
+  type VodClient as Client,
+} from '../helpers/sdk';
 
-const run = promisify(execFile);
 const REAL = path.resolve(__dirname, '../../../shared/media/real-footage-320x192-5994.mp4');
-type Client = InstanceType<typeof tencentcloud.vod.v20180717.Client>;
-type Detail = Awaited<ReturnType<Client['DescribeTaskDetail']>>;
 
 let sys: RunningSystem | undefined;
 let dataDir: string;
@@ -32,34 +49,13 @@ let client: Client;
 let ddb: DynamoDBDocumentClient;
 const hanging: http.ServerResponse[] = [];
 
-function makeClient(secretId: string, secretKey: string): Client {
-  return new tencentcloud.vod.v20180717.Client({
-    credential: { secretId, secretKey },
-    region: 'ap-guangzhou',
-    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http:', reqTimeout: 60 } },
-  });
-}
+const makeClient = (secretId: string, secretKey: string): Client => vodClient(port, secretId, secretKey);
 
-async function ffmpeg(args: string[]): Promise<void> {
-  await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
-}
-
-interface Probe {
-  format: { format_name: string; duration?: string; bit_rate?: string };
-  streams: Array<{ codec_type: string; codec_name: string; width?: number; height?: number; r_frame_rate?: string; sample_rate?: string; channels?: number }>;
-}
-async function probe(file: string): Promise<Probe> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file]);
-  return JSON.parse(stdout) as Probe;
-}
-async function download(url: string, to: string): Promise<string> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`GET ${url} → ${res.status}`);
-  writeFileSync(to, Buffer.from(await res.arrayBuffer()));
-  return to;
-}
-
-async function waitFinish(c: Client, taskId: string, timeoutMs = 240_000): Promise<{ detail: Detail; seen: string[]; progress: number[] }> {
+async function waitFinish(
+  c: Client,
+  taskId: string,
+  timeoutMs = 240_000,
+): Promise<{ detail: Detail; seen: string[]; progress: number[] }> {
   const started = Date.now();
   const seen: string[] = [];
   const progress: number[] = [];
@@ -67,46 +63,74 @@ async function waitFinish(c: Client, taskId: string, timeoutMs = 240_000): Promi
     const d = await c.DescribeTaskDetail({ TaskId: taskId });
     if (seen[seen.length - 1] !== d.Status) seen.push(String(d.Status));
     for (const r of d.ProcedureTask?.MediaProcessResultSet ?? []) {
-      const sub = Object.values(r).find((v) => v && typeof v === 'object') as { Progress?: number } | undefined;
+      const sub = Object.values(r).find((v) => v && typeof v === 'object') as
+        { Progress?: number } | undefined;
       if (sub?.Progress !== undefined) progress.push(sub.Progress);
     }
     if (d.Status === 'FINISH') return { detail: d, seen, progress };
-    if (Date.now() - started > timeoutMs) throw new Error(`task ${taskId} not finished after ${timeoutMs} ms: ${JSON.stringify(d)}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`task ${taskId} not finished after ${timeoutMs} ms: ${JSON.stringify(d)}`);
     await new Promise((r) => setTimeout(r, 300));
   }
 }
 
-function results(d: Detail) {
-  return (d.ProcedureTask?.MediaProcessResultSet ?? []).map((r) => {
-    const key = Object.keys(r).find((k) => k !== 'Type' && (r as Record<string, unknown>)[k]) as string;
-    return { type: r.Type as string, ...((r as Record<string, unknown>)[key] as Record<string, unknown>) } as {
-      type: string;
-      Status: string;
-      ErrCode: number;
-      Message: string;
-      Progress: number;
-      Output: Record<string, unknown> & { Url?: string };
-    };
-  });
-}
-
-async function apiError(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return { code: String((e as { code?: string }).code), message: String((e as Error).message) };
-  }
-  throw new Error('expected an API error');
-}
-
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'openvod-flow-'));
   mediaDir = mkdtempSync(path.join(tmpdir(), 'openvod-media-'));
   // Test media: the real clip plus generated patterns.
   copyFileSync(REAL, path.join(mediaDir, 'real.mp4'));
-  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '4', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', path.join(mediaDir, 'short.mp4')]);
-  await ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '3', '-c:a', 'aac', path.join(mediaDir, 'audio.m4a')]);
-  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=220:sample_rate=48000', '-t', '15', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', path.join(mediaDir, 'long720.mp4')]);
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x180:rate=30',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-t',
+    '4',
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
+    path.join(mediaDir, 'short.mp4'),
+  ]);
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=44100',
+    '-t',
+    '3',
+    '-c:a',
+    'aac',
+    path.join(mediaDir, 'audio.m4a'),
+  ]);
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1280x720:rate=30',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=220:sample_rate=48000',
+    '-t',
+    '15',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
+    path.join(mediaDir, 'long720.mp4'),
+  ]);
   writeFileSync(path.join(mediaDir, 'notes.txt'), 'this is not a video\n'.repeat(100));
   const real = readFileSync(REAL);
   writeFileSync(path.join(mediaDir, 'truncated.mp4'), real.subarray(0, Math.floor(real.length * 0.3)));
@@ -132,22 +156,18 @@ beforeAll(async () => {
   process.env.OPENVOD_MAX_CONCURRENT_FLOWS_PER_APP = '1';
   process.env.OPENVOD_FETCH_TIMEOUT_MS = '2000';
   process.env.OPENVOD_PROGRESS_INTERVAL_MS = '200';
-  port = await freePortRange(5);
-  sys = await startSystem(port, dataDir, 90_000);
-  const c = readCredentials(dataDir);
-  client = makeClient(c.SecretId, c.SecretKey);
-  ddb = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ region: 'us-east-1', endpoint: c.DynamoDBEndpoint, credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
-  );
+  const started = await startInFreshDir('openvod-flow-');
+  ({ sys, dataDir, port } = started);
+  client = makeClient(started.creds.SecretId, started.creds.SecretKey);
+  ddb = localDoc(started.creds.DynamoDBEndpoint);
 }, 150_000);
 
 afterAll(async () => {
   for (const r of hanging) r.destroy();
-  if (sys) await stopSystem(sys).catch(() => killGroup(sys));
-  killGroup(sys);
+  await shutdownSystem(sys);
   await new Promise<void>((r) => mediaServer?.close(() => r()));
   ddb?.destroy();
-  rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   rmSync(mediaDir, { recursive: true, force: true });
 });
 
@@ -223,14 +243,21 @@ test('ProcessMedia by Url: TaskId at once, then FINISH with every output downloa
 
   // The 24.5 s input is over the Fargate threshold (20 s): every subtask ran on the container engine.
   const items = await ddb.send(
-    new QueryCommand({ TableName: 'openvod-dev-tasks', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `TASK#${TaskId}` } }),
+    new QueryCommand({
+      TableName: 'openvod-dev-tasks',
+      KeyConditionExpression: 'pk = :p',
+      ExpressionAttributeValues: { ':p': `TASK#${TaskId}` },
+    }),
   );
   const engines = (items.Items ?? []).filter((i) => String(i.sk).startsWith('SUB#')).map((i) => i.engine);
   expect(engines).toEqual(['fargate', 'fargate', 'fargate', 'fargate']);
 }, 300_000);
 
 test('ProcessMedia by FileId runs the other subtask kinds on the Lambda engine', async () => {
-  const { TaskId: shortTask } = await client.ProcessMedia({ Url: `${mediaBase}/short.mp4`, MediaProcessTask: { TranscodeTaskSet: [{ Definition: 875 }] } });
+  const { TaskId: shortTask } = await client.ProcessMedia({
+    Url: `${mediaBase}/short.mp4`,
+    MediaProcessTask: { TranscodeTaskSet: [{ Definition: 875 }] },
+  });
   const short = await waitFinish(client, shortTask!);
   expect(results(short.detail)[0].Status).toBe('SUCCESS');
   const fileId = String(short.detail.ProcedureTask?.FileId);
@@ -263,9 +290,15 @@ test('ProcessMedia by FileId runs the other subtask kinds on the Lambda engine',
   expect(r[3].Output.Container).toBe('gif');
 
   const items = await ddb.send(
-    new QueryCommand({ TableName: 'openvod-dev-tasks', KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `TASK#${TaskId}` } }),
+    new QueryCommand({
+      TableName: 'openvod-dev-tasks',
+      KeyConditionExpression: 'pk = :p',
+      ExpressionAttributeValues: { ':p': `TASK#${TaskId}` },
+    }),
   );
-  expect(new Set((items.Items ?? []).filter((i) => String(i.sk).startsWith('SUB#')).map((i) => i.engine))).toEqual(new Set(['lambda']));
+  expect(
+    new Set((items.Items ?? []).filter((i) => String(i.sk).startsWith('SUB#')).map((i) => i.engine)),
+  ).toEqual(new Set(['lambda']));
 }, 300_000);
 
 test.each([
@@ -273,25 +306,35 @@ test.each([
   ['a non-media file', 'notes.txt', /not|invalid|media/i],
   ['a truncated file', 'truncated.mp4', /./],
   ['a URL that never answers', 'hang', /answer|data|within/i],
-])('%s ends every subtask FAIL with ErrCode 60000 and a clear message', async (_what, name, message) => {
-  const started = Date.now();
-  const { TaskId } = await client.ProcessMedia({
-    Url: `${mediaBase}/${name}`,
-    MediaProcessTask: { TranscodeTaskSet: [{ Definition: 100010 }], SampleSnapshotTaskSet: [{ Definition: 10 }] },
-  });
-  const { detail } = await waitFinish(client, TaskId!, 90_000);
-  for (const r of results(detail)) {
-    expect(r.Status).toBe('FAIL');
-    expect(r.ErrCode).toBe(60000);
-    expect(r.Message).toMatch(message);
-  }
-  expect(Date.now() - started).toBeLessThan(90_000);
-}, 120_000);
+])(
+  '%s ends every subtask FAIL with ErrCode 60000 and a clear message',
+  async (_what, name, message) => {
+    const started = Date.now();
+    const { TaskId } = await client.ProcessMedia({
+      Url: `${mediaBase}/${name}`,
+      MediaProcessTask: {
+        TranscodeTaskSet: [{ Definition: 100010 }],
+        SampleSnapshotTaskSet: [{ Definition: 10 }],
+      },
+    });
+    const { detail } = await waitFinish(client, TaskId!, 90_000);
+    for (const r of results(detail)) {
+      expect(r.Status).toBe('FAIL');
+      expect(r.ErrCode).toBe(60000);
+      expect(r.Message).toMatch(message);
+    }
+    expect(Date.now() - started).toBeLessThan(90_000);
+  },
+  120_000,
+);
 
 test('an audio-only source: snapshots FAIL 60000 (no video), an audio preset succeeds', async () => {
   const { TaskId } = await client.ProcessMedia({
     Url: `${mediaBase}/audio.m4a`,
-    MediaProcessTask: { TranscodeTaskSet: [{ Definition: 1010 }], SampleSnapshotTaskSet: [{ Definition: 10 }] },
+    MediaProcessTask: {
+      TranscodeTaskSet: [{ Definition: 1010 }],
+      SampleSnapshotTaskSet: [{ Definition: 10 }],
+    },
   });
   const { detail } = await waitFinish(client, TaskId!, 90_000);
   const r = results(detail);
@@ -303,21 +346,44 @@ test('an audio-only source: snapshots FAIL 60000 (no video), an audio preset suc
 
 test('bad submissions are refused at once with InvalidParameterValue naming the field', async () => {
   const bad = (extra: Record<string, unknown>) =>
-    apiError(client.ProcessMedia({ Url: `${mediaBase}/short.mp4`, MediaProcessTask: { TranscodeTaskSet: [{ Definition: 100010 }] }, ...extra } as never));
-  expect((await bad({ MediaProcessTask: { TranscodeTaskSet: [{ Definition: 99999999 }] } })).code).toBe('InvalidParameterValue.Definition');
+    apiError(
+      client.ProcessMedia({
+        Url: `${mediaBase}/short.mp4`,
+        MediaProcessTask: { TranscodeTaskSet: [{ Definition: 100010 }] },
+        ...extra,
+      } as never),
+    );
+  expect((await bad({ MediaProcessTask: { TranscodeTaskSet: [{ Definition: 99999999 }] } })).code).toBe(
+    'InvalidParameterValue.Definition',
+  );
   expect((await bad({ TasksPriority: 11 })).code).toBe('InvalidParameterValue.TasksPriority');
   expect((await bad({ SessionContext: 'x'.repeat(1001) })).code).toBe('InvalidParameterValue.SessionContext');
   expect((await bad({ Url: 'ftp://example.com/a.mp4' })).code).toBe('InvalidParameterValue.Url');
   expect((await bad({ Url: 'http://10.1.2.3/a.mp4' })).code).toBe('InvalidParameterValue.Url');
-  expect((await bad({ Url: 'http://169.254.169.254/latest/meta-data' })).code).toBe('InvalidParameterValue.Url');
-  expect((await bad({ MediaProcessTask: { TranscodeTaskSet: [{ Definition: 100010, WatermarkSet: [] }] } })).message).toMatch(/not supported/);
+  expect((await bad({ Url: 'http://169.254.169.254/latest/meta-data' })).code).toBe(
+    'InvalidParameterValue.Url',
+  );
+  expect(
+    (await bad({ MediaProcessTask: { TranscodeTaskSet: [{ Definition: 100010, WatermarkSet: [] }] } }))
+      .message,
+  ).toMatch(/not supported/);
   expect((await bad({ MediaProcessTask: {} })).code).toBe('InvalidParameter');
   expect((await bad({ TasksNotifyMode: 'Sometimes' })).code).toBe('InvalidParameterValue.TasksNotifyMode');
   // Another app's FileId does not exist for this app.
-  const other = JSON.parse(await runCli(dataDir, ['app', 'create', '--name', 'other', '--json'])) as { SecretId: string; SecretKey: string };
-  const e = await apiError(makeClient(other.SecretId, other.SecretKey).ProcessMedia({ FileId: realFileId, MediaProcessTask: { TranscodeTaskSet: [{ Definition: 875 }] } }));
+  const other = JSON.parse(await runCli(dataDir, ['app', 'create', '--name', 'other', '--json'])) as {
+    SecretId: string;
+    SecretKey: string;
+  };
+  const e = await apiError(
+    makeClient(other.SecretId, other.SecretKey).ProcessMedia({
+      FileId: realFileId,
+      MediaProcessTask: { TranscodeTaskSet: [{ Definition: 875 }] },
+    }),
+  );
   expect(e.code).toBe('InvalidParameterValue.FileId');
-  const t = await apiError(makeClient(other.SecretId, other.SecretKey).DescribeTaskDetail({ TaskId: 'nope' }));
+  const t = await apiError(
+    makeClient(other.SecretId, other.SecretKey).DescribeTaskDetail({ TaskId: 'nope' }),
+  );
   expect(t.code).toBe('InvalidParameterValue.TaskId');
 }, 60_000);
 
@@ -325,10 +391,16 @@ test('SessionId: of concurrent requests with the same SessionId exactly one pass
   const sessionId = `s-${Date.now()}`;
   const attempts = await Promise.allSettled(
     Array.from({ length: 6 }, () =>
-      client.ProcessMedia({ FileId: realFileId, SessionId: sessionId, MediaProcessTask: { TranscodeTaskSet: [{ Definition: 875 }] } }),
+      client.ProcessMedia({
+        FileId: realFileId,
+        SessionId: sessionId,
+        MediaProcessTask: { TranscodeTaskSet: [{ Definition: 875 }] },
+      }),
     ),
   );
-  const ok = attempts.filter((a) => a.status === 'fulfilled') as Array<PromiseFulfilledResult<{ TaskId?: string }>>;
+  const ok = attempts.filter((a) => a.status === 'fulfilled') as Array<
+    PromiseFulfilledResult<{ TaskId?: string }>
+  >;
   const refused = attempts.filter((a) => a.status === 'rejected') as PromiseRejectedResult[];
   expect(ok).toHaveLength(1);
   expect(refused).toHaveLength(5);
@@ -340,16 +412,28 @@ test('SessionId: of concurrent requests with the same SessionId exactly one pass
 }, 120_000);
 
 test('with one flow at a time per app, waiting flows start highest TasksPriority first, then oldest', async () => {
-  const app = JSON.parse(await runCli(dataDir, ['app', 'create', '--name', 'prio', '--json'])) as { SecretId: string; SecretKey: string };
+  const app = JSON.parse(await runCli(dataDir, ['app', 'create', '--name', 'prio', '--json'])) as {
+    SecretId: string;
+    SecretKey: string;
+  };
   const c = makeClient(app.SecretId, app.SecretKey);
   // A long first flow (the 24.5 s clip) holds the app's only slot while the others are submitted.
-  const { TaskId: first } = await c.ProcessMedia({ Url: `${mediaBase}/real.mp4`, MediaProcessTask: { TranscodeTaskSet: [{ Definition: 100010 }] } });
+  const { TaskId: first } = await c.ProcessMedia({
+    Url: `${mediaBase}/real.mp4`,
+    MediaProcessTask: { TranscodeTaskSet: [{ Definition: 100010 }] },
+  });
   // Let it take the slot before the others arrive.
   for (let i = 0; i < 100 && (await c.DescribeTaskDetail({ TaskId: first! })).Status === 'WAITING'; i++) {
     await new Promise((r) => setTimeout(r, 50));
   }
   const submit = async (priority: number) =>
-    (await c.ProcessMedia({ Url: `${mediaBase}/short.mp4`, TasksPriority: priority, MediaProcessTask: { TranscodeTaskSet: [{ Definition: 875 }] } })).TaskId!;
+    (
+      await c.ProcessMedia({
+        Url: `${mediaBase}/short.mp4`,
+        TasksPriority: priority,
+        MediaProcessTask: { TranscodeTaskSet: [{ Definition: 875 }] },
+      })
+    ).TaskId!;
   const low = await submit(-5);
   const mid1 = await submit(0);
   const high = await submit(8);
@@ -365,7 +449,9 @@ test('with one flow at a time per app, waiting flows start highest TasksPriority
   expect(order).toEqual([first, high, mid1, mid2, low]);
   // The cap held: no two flows of the app overlapped.
   const listed = await c.DescribeTasks({ Limit: 100 });
-  const spans = (listed.TaskSet ?? []).map((t) => [Date.parse(String(t.BeginProcessTime)), Date.parse(String(t.FinishTime))]).sort((a, b) => a[0] - b[0]);
+  const spans = (listed.TaskSet ?? [])
+    .map((t) => [Date.parse(String(t.BeginProcessTime)), Date.parse(String(t.FinishTime))])
+    .sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) expect(spans[i][0]).toBeGreaterThanOrEqual(spans[i - 1][1]);
 }, 300_000);
 
@@ -379,10 +465,31 @@ test('an object uploaded under uploads/<SubAppId>/ by a plain S3 client is regis
     requestChecksumCalculation: 'WHEN_REQUIRED',
   });
   const key = `uploads/${c.SubAppId}/holiday clip é.MP4`;
-  await s3.send(new PutObjectCommand({ Bucket: c.MediaBucket, Key: key, Body: readFileSync(path.join(mediaDir, 'short.mp4')) }));
-  await s3.send(new PutObjectCommand({ Bucket: c.MediaBucket, Key: `uploads/${c.SubAppId}/notes.txt`, Body: 'not a video' }));
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: c.MediaBucket,
+      Key: key,
+      Body: readFileSync(path.join(mediaDir, 'short.mp4')),
+    }),
+  );
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: c.MediaBucket,
+      Key: `uploads/${c.SubAppId}/notes.txt`,
+      Body: 'not a video',
+    }),
+  );
   const find = async (k: string) =>
-    (await ddb.send(new ScanCommand({ TableName: 'openvod-dev-media', FilterExpression: '#k = :k', ExpressionAttributeNames: { '#k': 'key' }, ExpressionAttributeValues: { ':k': k } }))).Items ?? [];
+    (
+      await ddb.send(
+        new ScanCommand({
+          TableName: 'openvod-dev-media',
+          FilterExpression: '#k = :k',
+          ExpressionAttributeNames: { '#k': 'key' },
+          ExpressionAttributeValues: { ':k': k },
+        }),
+      )
+    ).Items ?? [];
   let media: Record<string, unknown>[] = [];
   let text: Record<string, unknown>[] = [];
   for (let i = 0; i < 100; i++) {
@@ -396,14 +503,20 @@ test('an object uploaded under uploads/<SubAppId>/ by a plain S3 client is regis
   expect((media[0].metaData as { video?: { width: number } }).video?.width).toBe(320);
   expect(text[0]).toMatchObject({ status: 'FAILED' });
   // The registered media is processable by its FileId.
-  const { TaskId } = await client.ProcessMedia({ FileId: String(media[0].fileId), MediaProcessTask: { TranscodeTaskSet: [{ Definition: 875 }] } });
+  const { TaskId } = await client.ProcessMedia({
+    FileId: String(media[0].fileId),
+    MediaProcessTask: { TranscodeTaskSet: [{ Definition: 875 }] },
+  });
   const { detail } = await waitFinish(client, TaskId!);
   expect(results(detail)[0].Status).toBe('SUCCESS');
   s3.destroy();
 }, 120_000);
 
 test('Progress rises while a subtask runs: PROCESSING with 0 < Progress < 100, never going back, then SUCCESS at 100', async () => {
-  const { TaskId } = await client.ProcessMedia({ Url: `${mediaBase}/long720.mp4`, MediaProcessTask: { TranscodeTaskSet: [{ Definition: 100030 }] } });
+  const { TaskId } = await client.ProcessMedia({
+    Url: `${mediaBase}/long720.mp4`,
+    MediaProcessTask: { TranscodeTaskSet: [{ Definition: 100030 }] },
+  });
   const seen: Array<[string, number]> = [];
   for (let i = 0; i < 600; i++) {
     const d = await client.DescribeTaskDetail({ TaskId: TaskId! });

@@ -10,28 +10,30 @@ import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import * as tencentcloud from 'tencentcloud-sdk-nodejs-vod';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Context, S3Event } from 'aws-lambda';
-import { freePortRange } from '../helpers/ports';
 import {
   ROOT,
-  killGroup,
-  readCredentials,
   runCli,
-  startSystem,
-  stopSystem,
+  shutdownSystem,
+  startInFreshDir,
   type Credentials,
   type RunningSystem,
 } from '../helpers/local-system';
+import {
+  apiError as sdkError,
+  localDoc,
+  localS3,
+  vodClient,
+  waitFinish as finished,
+  type VodClient as Client,
+} from '../helpers/sdk';
 import { newUploadSignature, signUpload } from '../../src/services/upload-signature';
 
 const run = promisify(execFile);
 const REAL = path.resolve(__dirname, '../../../shared/media/real-footage-320x192-5994.mp4');
-type Client = InstanceType<typeof tencentcloud.vod.v20180717.Client>;
 
 let sys: RunningSystem | undefined;
 let dataDir: string;
@@ -48,23 +50,7 @@ let bigFile: string;
 const PROC = 'e2eSnap';
 let savedEnv: NodeJS.ProcessEnv | undefined;
 
-function makeClient(secretId: string, secretKey: string): Client {
-  return new tencentcloud.vod.v20180717.Client({
-    credential: { secretId, secretKey },
-    region: 'ap-guangzhou',
-    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http:', reqTimeout: 60 } },
-  });
-}
-
-async function sdkError(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { code?: string; message?: string };
-    return { code: String(err.code), message: String(err.message) };
-  }
-  throw new Error('expected an error');
-}
+const makeClient = (secretId: string, secretKey: string): Client => vodClient(port, secretId, secretKey);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -105,16 +91,7 @@ async function tasksOf(c: Client, fileId: string) {
   return out.TaskSet ?? [];
 }
 
-async function waitFinish(c: Client, taskId: string, timeoutMs = 120_000) {
-  const started = Date.now();
-  for (;;) {
-    const d = await c.DescribeTaskDetail({ TaskId: taskId });
-    if (d.Status === 'FINISH') return d;
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`task ${taskId} not finished: ${JSON.stringify(d)}`);
-    await sleep(300);
-  }
-}
+const waitFinish = (c: Client, taskId: string) => finished(c, taskId, 120_000);
 
 /** The single flow of a FileId, run to FINISH with every subtask SUCCESS. */
 async function flowOf(fileId: string) {
@@ -189,7 +166,6 @@ async function deliverAgain(key: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'openvod-upload-'));
   workDir = mkdtempSync(path.join(tmpdir(), 'openvod-upload-files-'));
   // A file above lib-storage's 5 MiB part size: the real clip looped, stream-copied.
   bigFile = path.join(workDir, 'big.mp4');
@@ -219,9 +195,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => mediaServer.listen(0, '127.0.0.1', () => r()));
   mediaBase = `http://127.0.0.1:${(mediaServer.address() as { port: number }).port}`;
 
-  port = await freePortRange(5);
-  sys = await startSystem(port, dataDir, 90_000);
-  creds = readCredentials(dataDir);
+  ({ sys, dataDir, port, creds } = await startInFreshDir('openvod-upload-'));
   client = makeClient(creds.SecretId, creds.SecretKey);
   const created = JSON.parse(await runCli(dataDir, ['app', 'create', '--name', 'other', '--json'])) as {
     SubAppId: number;
@@ -234,21 +208,8 @@ beforeAll(async () => {
     secretId: created.SecretId,
     secretKey: created.SecretKey,
   };
-  ddb = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      region: 'us-east-1',
-      endpoint: creds.DynamoDBEndpoint,
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-    }),
-  );
-  s3 = new S3Client({
-    region: 'us-east-1',
-    endpoint: creds.S3Endpoint,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  ddb = localDoc(creds.DynamoDBEndpoint);
+  s3 = localS3(creds.S3Endpoint);
   // The trigger handler, when invoked in this process (redelivery test), talks to the running system.
   savedEnv = { ...process.env };
   const { loadServiceModel } = await import('../../local/serverless-config');
@@ -280,10 +241,9 @@ afterAll(async () => {
     for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
     Object.assign(process.env, savedEnv);
   }
-  if (sys) await stopSystem(sys).catch(() => killGroup(sys));
-  killGroup(sys);
+  await shutdownSystem(sys);
   await new Promise<void>((r) => mediaServer?.close(() => r()));
-  rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   rmSync(workDir, { recursive: true, force: true });
 });
 

@@ -4,9 +4,11 @@
  * started (tsx, its node child, the DynamoDB Local JVM) by that group's id.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { LocalCredentials } from '../../local/runtime';
+import { freePortRange } from './ports';
 
 export const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -145,4 +147,21 @@ export function runCli(dataDir: string, args: string[], timeoutMs = 30_000): Pro
 
 export function readCredentials(dataDir: string): Credentials {
   return JSON.parse(readFileSync(path.join(dataDir, 'credentials.json'), 'utf8')) as Credentials;
+}
+
+/** A fresh data directory under the OS tmpdir, free ports, the system started there, and its credentials. */
+export async function startInFreshDir(
+  prefix: string,
+  timeoutMs = 90_000,
+): Promise<{ sys: RunningSystem; dataDir: string; port: number; creds: Credentials }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
+  const port = await freePortRange(5);
+  const sys = await startSystem(port, dataDir, timeoutMs);
+  return { sys, dataDir, port, creds: readCredentials(dataDir) };
+}
+
+/** afterAll's cleanup: SIGTERM (and wait), then SIGKILL whatever is left of the system's process group. */
+export async function shutdownSystem(sys: RunningSystem | undefined): Promise<void> {
+  if (sys) await stopSystem(sys).catch(() => killGroup(sys));
+  killGroup(sys);
 }

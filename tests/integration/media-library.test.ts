@@ -5,11 +5,8 @@
  * (parts and whole, objects really removed, refused while a task runs, another app's media not found),
  * SearchMedia (names, prefixes, time range, order, paging), through the action handlers (validation included).
  */
-import '../../local/polyfills';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   CompleteMultipartUploadCommand,
@@ -23,10 +20,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { startDynamoDb } from '../../local/emulators/dynamodb';
 import type { S3EventRecord } from 'aws-lambda';
 import { localS3ClientOptions, startS3 } from '../../local/emulators/s3';
-import { loadServiceModel } from '../../local/serverless-config';
 import { DynamoMediaRepository } from '../../src/adapters/media-repo';
 import { DynamoFileTasks, DynamoMediaLibraryRepository } from '../../src/adapters/media-library-repo';
 import { S3MediaObjects } from '../../src/adapters/media-objects';
@@ -48,6 +43,7 @@ import {
   type RegistrationDeps,
 } from '../../src/services/upload-registration';
 import { freePort } from '../helpers/ports';
+import { serviceModel, startDynamoWithTables } from '../helpers/dynamo';
 
 const REAL = path.resolve(__dirname, '../../../shared/media/real-footage-320x192-5994.mp4');
 const APP = 1500000101;
@@ -197,37 +193,12 @@ async function exists(key: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'openvod-library-'));
-  const [dbPort, s3Port] = [await freePort(), await freePort()];
-  const db = await startDynamoDb({ port: dbPort, dataDir: dir });
+  const db = await startDynamoWithTables({ MediaTable: 'media', TasksTable: 'tasks' }, 'openvod-library-');
   stops.push(db.stop);
-  const s3e = await startS3({ port: s3Port, dataDir: dir });
+  dir = db.dir;
+  const s3e = await startS3({ port: await freePort(), dataDir: dir });
   stops.push(s3e.stop);
-  const ddb = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: db.endpoint,
-    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-  });
-  const model = loadServiceModel({
-    root: path.resolve(__dirname, '../..'),
-    endpoints: { sqs: 'http://127.0.0.1:1' },
-  });
-  for (const [logical, name] of [
-    ['MediaTable', 'media'],
-    ['TasksTable', 'tasks'],
-  ]) {
-    const t = model.tables.find((x) => x.logicalId === logical)!.properties as Record<string, unknown>;
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: name,
-        AttributeDefinitions: t.AttributeDefinitions,
-        KeySchema: t.KeySchema,
-        GlobalSecondaryIndexes: t.GlobalSecondaryIndexes,
-        BillingMode: 'PAY_PER_REQUEST',
-      } as CreateTableCommandInput),
-    );
-  }
-  doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+  doc = db.doc;
   s3 = new S3Client({ ...localS3ClientOptions, endpoint: s3e.endpoint });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   storage = new S3Storage(s3, BUCKET, `${s3e.endpoint}/${BUCKET}`);
@@ -243,11 +214,9 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  doc?.destroy();
   s3?.destroy();
   for (const stop of stops.reverse()) await stop();
   stops = [];
-  rmSync(dir, { recursive: true, force: true });
 });
 
 test('a flow’s outputs are recorded on its media and DescribeMediaInfos shows them in Tencent’s shape', async () => {
@@ -859,10 +828,10 @@ test('after DeleteMedia the trigger writes nothing: no ghost item, the tombstone
   expect(await refusal(call('DeleteMedia', APP, { FileId: fileId }))).toMatchObject({
     code: 'ResourceNotFound.FileNotExist',
   });
-  const ttl = loadServiceModel({
-    root: path.resolve(__dirname, '../..'),
-    endpoints: { sqs: 'http://127.0.0.1:1' },
-  }).tables.find((t) => t.logicalId === 'MediaTable')!.properties as Record<string, unknown>;
+  const ttl = serviceModel().tables.find((t) => t.logicalId === 'MediaTable')!.properties as Record<
+    string,
+    unknown
+  >;
   expect(ttl.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
 }, 60_000);
 

@@ -4,11 +4,7 @@
  * (exclusive claims under concurrency, redelivery with a new handle, stale/expired/foreign handles);
  * local-aws-sqs honours per-message DelaySeconds (the push retries depend on it).
  */
-import '../../local/polyfills';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   CreateQueueCommand,
@@ -16,10 +12,9 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { startDynamoDb } from '../../local/emulators/dynamodb';
 import { startSqs } from '../../local/emulators/sqs';
 import { startStreamMapping } from '../../local/wiring/ddb-streams';
-import { loadServiceModel, type ServiceModel } from '../../local/serverless-config';
+import type { ServiceModel } from '../../local/serverless-config';
 import { DynamoEventStore, EVENT_RETENTION_SECONDS, type StoredEvent } from '../../src/adapters/event-store';
 import { DynamoEventConfigRepository } from '../../src/adapters/event-config-repo';
 import { DynamoTaskStore } from '../../src/adapters/task-store';
@@ -28,6 +23,7 @@ import { confirmEvents, pullEvents, type PullDeps } from '../../src/services/pul
 import { sweepPushes, SWEEP_GRACE_MS, type PushMessage } from '../../src/services/delivery';
 import { ApiError } from '../../src/domain/errors';
 import { freePort } from '../helpers/ports';
+import { startDynamoWithTables } from '../helpers/dynamo';
 
 jest.setTimeout(60_000);
 
@@ -42,41 +38,19 @@ let configs: DynamoEventConfigRepository;
 let model: ServiceModel;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'openvod-notif-'));
-  const db = await startDynamoDb({ port: await freePort(), dataDir: dir });
+  const db = await startDynamoWithTables(['TasksTable', 'EventsTable', 'MediaTable'], 'openvod-notif-');
   stops.push(db.stop);
+  dir = db.dir;
   ddbEndpoint = db.endpoint;
-  const ddb = new DynamoDBClient({ region, endpoint: db.endpoint, credentials });
-  model = loadServiceModel({
-    root: path.resolve(__dirname, '../..'),
-    endpoints: { sqs: 'http://127.0.0.1:1' },
-  });
-  for (const id of ['TasksTable', 'EventsTable', 'MediaTable']) {
-    const t = model.tables.find((x) => x.logicalId === id)!.properties as Record<string, unknown>;
-    const stream = t.StreamSpecification as { StreamViewType: string } | undefined;
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: id,
-        AttributeDefinitions: t.AttributeDefinitions,
-        KeySchema: t.KeySchema,
-        GlobalSecondaryIndexes: t.GlobalSecondaryIndexes,
-        BillingMode: 'PAY_PER_REQUEST',
-        StreamSpecification: stream
-          ? { StreamEnabled: true, StreamViewType: stream.StreamViewType }
-          : undefined,
-      } as CreateTableCommandInput),
-    );
-  }
-  doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+  model = db.model;
+  doc = db.doc;
   events = new DynamoEventStore(doc, 'EventsTable');
   configs = new DynamoEventConfigRepository(doc, 'EventsTable');
 }, 60_000);
 
 afterAll(async () => {
-  doc?.destroy();
   for (const s of stops.reverse()) await s();
   stops = [];
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const until = async (what: string, ok: () => Promise<boolean>, ms = 20_000) => {

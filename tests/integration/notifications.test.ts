@@ -4,27 +4,15 @@
  * Task-flow transitions are written straight into the tasks table, as the task flow writes them, so 200 flows
  * cost no ffmpeg. Short retry settings: backoff base 300 ms, callback timeout 1 s, retry window 12 s.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import * as tencentcloud from 'tencentcloud-sdk-nodejs-vod';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { rmSync } from 'node:fs';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { freePortRange } from '../helpers/ports';
-import {
-  killGroup,
-  readCredentials,
-  runCli,
-  startSystem,
-  stopSystem,
-  type RunningSystem,
-} from '../helpers/local-system';
+import { runCli, shutdownSystem, startInFreshDir, type RunningSystem } from '../helpers/local-system';
+import { apiError, localDoc, until, vodClient, type VodClient as Client } from '../helpers/sdk';
 import { startReceiver, verifyHmac, writeFlow, type Receiver } from '../helpers/notifications';
 
 jest.setTimeout(180_000);
 
-type Client = InstanceType<typeof tencentcloud.vod.v20180717.Client>;
 const SIGN_KEY = 'TestKey42';
 const TASKS = 'openvod-dev-tasks';
 const EVENTS = 'openvod-dev-events';
@@ -39,20 +27,7 @@ let receiver: Receiver;
 let sqsEndpoint: string;
 const savedEnv = { ...process.env };
 
-const makeClient = (id: string, key: string): Client =>
-  new tencentcloud.vod.v20180717.Client({
-    credential: { secretId: id, secretKey: key },
-    region: 'ap-guangzhou',
-    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http:', reqTimeout: 30 } },
-  });
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const makeClient = (id: string, key: string): Client => vodClient(port, id, key, 30);
 
 async function scanEvents(app: number): Promise<Array<Record<string, unknown>>> {
   const out: Array<Record<string, unknown>> = [];
@@ -68,18 +43,7 @@ async function scanEvents(app: number): Promise<Array<Record<string, unknown>>> 
   return out;
 }
 
-async function apiError(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return { code: String((e as { code?: string }).code), message: String((e as Error).message) };
-  }
-  throw new Error('expected an API error');
-}
-
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'openvod-notify-'));
-  port = await freePortRange();
   receiver = await startReceiver(SIGN_KEY);
   Object.assign(process.env, {
     OPENVOD_CALLBACK_BACKOFF_BASE_MS: '300',
@@ -89,27 +53,21 @@ beforeAll(async () => {
     OPENVOD_CALLBACK_TIMEOUT_MS: '5000',
     OPENVOD_CALLBACK_RETRY_WINDOW_S: '12',
   });
-  sys = await startSystem(port, dataDir, 90_000);
-  const c = readCredentials(dataDir);
+  const started = await startInFreshDir('openvod-notify-');
+  ({ sys, dataDir, port } = started);
+  const c = started.creds;
   subAppId = c.SubAppId;
   sqsEndpoint = c.SQSEndpoint;
   client = makeClient(c.SecretId, c.SecretKey);
-  doc = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      region: 'us-east-1',
-      endpoint: c.DynamoDBEndpoint,
-      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-    }),
-  );
+  doc = localDoc(c.DynamoDBEndpoint);
 }, 120_000);
 
 afterAll(async () => {
   process.env = savedEnv;
   doc?.destroy();
   await receiver?.close();
-  if (sys) await stopSystem(sys).catch(() => killGroup(sys));
-  killGroup(sys);
-  rmSync(dataDir, { recursive: true, force: true });
+  await shutdownSystem(sys);
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('configuration', () => {

@@ -3,20 +3,12 @@
  * once and only its latest attempt may end it, the per-app slot cap holds under concurrency, and a waiting
  * task is claimed by one scheduler pass only.
  */
-import '../../local/polyfills';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { startDynamoDb } from '../../local/emulators/dynamodb';
-import { loadServiceModel } from '../../local/serverless-config';
 import { DynamoTaskStore } from '../../src/adapters/task-store';
 import type { Subtask, Task } from '../../src/domain/task';
-import { freePort } from '../helpers/ports';
+import { startDynamoWithTables } from '../helpers/dynamo';
 
 let stop: () => Promise<void>;
-let dir: string;
 let store: DynamoTaskStore;
 let doc: DynamoDBDocumentClient;
 
@@ -45,36 +37,14 @@ const subs = (taskId: string): Subtask[] =>
   }));
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'openvod-store-'));
-  const db = await startDynamoDb({ port: await freePort(), dataDir: dir });
+  const db = await startDynamoWithTables({ TasksTable: 'tasks' }, 'openvod-store-');
   stop = db.stop;
-  const ddb = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: db.endpoint,
-    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-  });
-  const model = loadServiceModel({
-    root: path.resolve(__dirname, '../..'),
-    endpoints: { sqs: 'http://127.0.0.1:1' },
-  });
-  const t = model.tables.find((x) => x.logicalId === 'TasksTable')!.properties as Record<string, unknown>;
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: 'tasks',
-      AttributeDefinitions: t.AttributeDefinitions,
-      KeySchema: t.KeySchema,
-      GlobalSecondaryIndexes: t.GlobalSecondaryIndexes,
-      BillingMode: 'PAY_PER_REQUEST',
-    } as CreateTableCommandInput),
-  );
-  doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+  doc = db.doc;
   store = new DynamoTaskStore(doc, 'tasks');
 }, 60_000);
 
 afterAll(async () => {
-  doc?.destroy();
   await stop?.();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const now = () => new Date().toISOString();

@@ -4,14 +4,7 @@
  * concurrency, app isolation, immutable presets, reference integrity between task-flow templates and custom
  * templates (also racing), Describe filters and paging, and starting a task flow by name from snapshots.
  */
-import '../../local/polyfills';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { startDynamoDb } from '../../local/emulators/dynamodb';
-import { loadServiceModel } from '../../local/serverless-config';
 import { DynamoTemplatesRepository } from '../../src/adapters/templates-repo';
 import { DynamoTaskStore } from '../../src/adapters/task-store';
 import { DynamoMediaRepository } from '../../src/adapters/media-repo';
@@ -35,10 +28,9 @@ import {
   type ProcedureDeps,
 } from '../../src/services/procedures';
 import { processMedia } from '../../src/services/submit';
-import { freePort } from '../helpers/ports';
+import { startDynamoWithTables } from '../helpers/dynamo';
 
 let stop: () => Promise<void>;
-let dir: string;
 let doc: DynamoDBDocumentClient;
 let deps: ProcedureDeps;
 let kicks = 0;
@@ -64,35 +56,12 @@ async function refused(p: Promise<unknown>): Promise<ApiError> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'openvod-templates-'));
-  const db = await startDynamoDb({ port: await freePort(), dataDir: dir });
+  const db = await startDynamoWithTables(
+    { TemplatesTable: 'templates', TasksTable: 'tasks', MediaTable: 'media' },
+    'openvod-templates-',
+  );
   stop = db.stop;
-  const ddb = new DynamoDBClient({
-    region: 'us-east-1',
-    endpoint: db.endpoint,
-    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-  });
-  const model = loadServiceModel({
-    root: path.resolve(__dirname, '../..'),
-    endpoints: { sqs: 'http://127.0.0.1:1' },
-  });
-  for (const [id, name] of [
-    ['TemplatesTable', 'templates'],
-    ['TasksTable', 'tasks'],
-    ['MediaTable', 'media'],
-  ]) {
-    const t = model.tables.find((x) => x.logicalId === id)!.properties as Record<string, unknown>;
-    await ddb.send(
-      new CreateTableCommand({
-        TableName: name,
-        AttributeDefinitions: t.AttributeDefinitions,
-        KeySchema: t.KeySchema,
-        GlobalSecondaryIndexes: t.GlobalSecondaryIndexes,
-        BillingMode: 'PAY_PER_REQUEST',
-      } as CreateTableCommandInput),
-    );
-  }
-  doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+  doc = db.doc;
   const templates = new DynamoTemplatesRepository(doc, 'templates');
   deps = {
     templates,
@@ -111,9 +80,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  doc?.destroy();
   await stop?.();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function addMedia(subAppId: number, fileId: string, key = `uploads/${subAppId}/${fileId}.mp4`) {
