@@ -5,6 +5,7 @@ import { loadConfig } from '../src/config';
 import { logger } from '../src/logger';
 import { makeAppsService, makeFlowDeps, makeFlowStarter } from '../src/composition';
 import { scheduleApp } from '../src/services/scheduler';
+import { reapApp } from '../src/services/reaper';
 
 const config = loadConfig();
 const flow = makeFlowDeps(config);
@@ -12,13 +13,25 @@ const flows = makeFlowStarter(config);
 const apps = makeAppsService(config);
 
 const schedule = (subAppId: number) =>
-  scheduleApp({ tasks: flow.tasks, flows, clock: flow.clock, logger }, subAppId, config.maxConcurrentFlowsPerApp);
+  scheduleApp(
+    { tasks: flow.tasks, flows, clock: flow.clock, logger },
+    subAppId,
+    config.maxConcurrentFlowsPerApp,
+  );
+
+const reap = (subAppId: number) =>
+  reapApp(
+    { tasks: flow.tasks, flows, flow, clock: flow.clock, logger, graceSeconds: config.reaperGraceSeconds },
+    subAppId,
+  );
 
 type IntakeEvent = SQSEvent | { sweep: true };
 
 /**
  * Intake queue consumer: each message `{subAppId}` asks to start that app's waiting flows (priority, cap).
- * The scheduled sweep (`{sweep: true}`) does it for every app, so a lost message only delays a task.
+ * The scheduled sweep (`{sweep: true}`) does it for every app, so a lost message only delays a task; it
+ * first reaps the app's tasks whose flow execution died outside its own Catch (src/services/reaper.ts), so
+ * their slots go to the waiting tasks.
  */
 export const handler = middy<IntakeEvent, SQSBatchResponse | { swept: number }>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -26,7 +39,12 @@ export const handler = middy<IntakeEvent, SQSBatchResponse | { swept: number }>(
     if ('sweep' in event) {
       const list = await apps.listApps();
       for (const a of list) {
-        await schedule(a.subAppId).catch((e: unknown) => logger.error('sweep: scheduling failed', { subAppId: a.subAppId, error: e as Error }));
+        await reap(a.subAppId).catch((e: unknown) =>
+          logger.error('sweep: reaping failed', { subAppId: a.subAppId, error: e as Error }),
+        );
+        await schedule(a.subAppId).catch((e: unknown) =>
+          logger.error('sweep: scheduling failed', { subAppId: a.subAppId, error: e as Error }),
+        );
       }
       return { swept: list.length };
     }

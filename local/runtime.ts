@@ -225,7 +225,8 @@ export async function startLocal(opts: LocalOptions): Promise<LocalSystem> {
               .invoke(f.name, e.input)
               .catch((err: unknown) => log(`schedule ${f.name}: ${(err as Error).message}`));
           const first = setTimeout(fire, 1000);
-          const timer = setInterval(fire, e.everyMs);
+          // OPENVOD_LOCAL_SCHEDULE_MS (local only, e.g. tests): every schedule fires this often instead.
+          const timer = setInterval(fire, Number(process.env.OPENVOD_LOCAL_SCHEDULE_MS) || e.everyMs);
           first.unref();
           timer.unref();
           stops.push(async () => {

@@ -35,6 +35,7 @@ import type { UploadServices } from './api/actions-upload';
 import { DynamoFileTasks, DynamoMediaLibraryRepository } from './adapters/media-library-repo';
 import { S3MediaObjects } from './adapters/media-objects';
 import type { MediaLibraryDeps } from './services/media-library';
+import { openSignKey } from './services/event-config';
 
 /** Wires adapters to services from the configuration: the only place that knows both. */
 export function makeCipher(config: Config, clients: AwsClients): SecretCipher {
@@ -143,14 +144,18 @@ export function makeNotifierDeps(config: Config, clients = sharedClients(config)
   };
 }
 
-/** The pusher reads the SignKey per attempt: a change reaches it within `ttlMs`. */
-function cachedConfigs(repo: DynamoEventConfigRepository, ttlMs: number): DeliveryDeps['configs'] {
-  const cache = new Map<number, { at: number; value: ReturnType<DynamoEventConfigRepository['get']> }>();
+/** The pusher reads (and decrypts) the SignKey per attempt: a change reaches it within `ttlMs`. */
+function cachedSignKeys(
+  repo: DynamoEventConfigRepository,
+  cipher: SecretCipher,
+  ttlMs: number,
+): DeliveryDeps['signKeys'] {
+  const cache = new Map<number, { at: number; value: Promise<string> }>();
   return {
     get(subAppId) {
       const hit = cache.get(subAppId);
       if (hit && Date.now() - hit.at < ttlMs) return hit.value;
-      const value = repo.get(subAppId);
+      const value = repo.get(subAppId).then((c) => openSignKey(cipher, subAppId, c.signKey));
       value.catch(() => cache.delete(subAppId));
       cache.set(subAppId, { at: Date.now(), value });
       return value;
@@ -169,7 +174,11 @@ export function makeDeliveryDeps(config: Config, clients = sharedClients(config)
   const policy = urlPolicy(config);
   return {
     events: new DynamoEventStore(clients.doc, config.tables.events),
-    configs: cachedConfigs(new DynamoEventConfigRepository(clients.doc, config.tables.events), 1000),
+    signKeys: cachedSignKeys(
+      new DynamoEventConfigRepository(clients.doc, config.tables.events),
+      makeCipher(config, clients),
+      1000,
+    ),
     queue: new SqsDeliveryQueue(clients.sqs, n.deliveryQueueUrl, n.dlqUrl),
     post: (url, body, headers, timeoutMs) => postCallback(url, body, headers, timeoutMs, policy),
     clock: Date.now,
@@ -183,6 +192,7 @@ export function makeEventApiDeps(config: Config, clients = sharedClients(config)
   const events = new DynamoEventStore(clients.doc, config.tables.events);
   return {
     configs: new DynamoEventConfigRepository(clients.doc, config.tables.events),
+    cipher: makeCipher(config, clients),
     urlPolicy: urlPolicy(config),
     clock: Date.now,
     pull: {

@@ -40,6 +40,8 @@ const schema = z.object({
   OPENVOD_MEDIA_BASE_URL: z.string().url().optional(),
   /** Task flows of one app running at once; more wait (WAITING), highest TasksPriority first. */
   OPENVOD_MAX_CONCURRENT_FLOWS_PER_APP: z.coerce.number().int().min(1).max(1000).default(10),
+  /** The reaper leaves a dispatched task alone for this long (s) before asking whether its execution died. */
+  OPENVOD_REAPER_GRACE_S: z.coerce.number().min(0).default(600),
   /** Inputs longer than this (seconds) run on the Fargate worker instead of Lambda. */
   OPENVOD_FARGATE_MIN_DURATION_S: z.coerce.number().min(0).default(600),
   /** A source URL that sends nothing for this long fails (ms). */
@@ -78,6 +80,7 @@ export type Config = Readonly<{
   mediaBaseUrl: string;
   maxConcurrentFlowsPerApp: number;
   fargateMinDurationSeconds: number;
+  reaperGraceSeconds: number;
   fetchTimeoutMs: number;
   ffmpegTimeoutMs: number;
   progressIntervalMs: number;
@@ -142,6 +145,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
         : `https://${e.MEDIA_BUCKET}.s3.${e.AWS_REGION}.amazonaws.com`),
     maxConcurrentFlowsPerApp: e.OPENVOD_MAX_CONCURRENT_FLOWS_PER_APP,
     fargateMinDurationSeconds: e.OPENVOD_FARGATE_MIN_DURATION_S,
+    reaperGraceSeconds: e.OPENVOD_REAPER_GRACE_S,
     fetchTimeoutMs: e.OPENVOD_FETCH_TIMEOUT_MS,
     ffmpegTimeoutMs: e.OPENVOD_FFMPEG_TIMEOUT_S * 1000,
     progressIntervalMs: e.OPENVOD_PROGRESS_INTERVAL_MS,

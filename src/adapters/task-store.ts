@@ -15,7 +15,9 @@ import { appPartition, taskKey, toSummary } from './tasks-repo';
 /**
  * Writes of the task flow on the tasks table. Every state change is a conditional write, so a flow
  * finishes exactly once and a subtask ends once, whatever runs twice (retries, redelivery, restarts).
- *   waiting index `byPriority` (sparse): gsi3pk `WAITING#<SubAppId>`, gsi3sk `<20-priority>#<CreateTime>#<TaskId>`
+ *   waiting index `byPriority` (sparse): gsi3pk `WAITING#<SubAppId>`, gsi3sk `<20-priority>#<CreateTime>#<TaskId>`;
+ *     once claimed for dispatch the same index holds the task under gsi3pk `RUNNING#<SubAppId>`, gsi3sk
+ *     `<DispatchTime|BeginProcessTime>#<TaskId>` until it finishes: the reaper's view of unfinished flows.
  *   slots: pk `SLOTS#<SubAppId>`, sk `#SLOTS`, `running` = flows dispatched and not finished
  *   dedupe: pk `SESSION#<SubAppId>#<SessionId>`, sk `#SESSION`
  */
@@ -289,16 +291,59 @@ export class DynamoTaskStore {
     return Number(out.Item?.running ?? 0);
   }
 
-  /** Removes the task from the waiting index; only the caller that wins starts its flow. */
-  async claimForDispatch(taskId: string, now: string): Promise<boolean> {
+  /**
+   * Takes the task out of the waiting index; only the caller that wins starts its flow. With its app, the task
+   * moves to the app's running entries of the same index (see `listUnfinishedSince`).
+   */
+  async claimForDispatch(taskId: string, now: string, subAppId?: number): Promise<boolean> {
     return this.applyIf({
       TableName: this.table,
       Key: taskKey(taskId),
-      UpdateExpression: 'REMOVE gsi3pk, gsi3sk SET dispatchTime = :now',
-      ConditionExpression: 'attribute_exists(gsi3pk) AND #s = :waiting',
+      UpdateExpression:
+        subAppId === undefined
+          ? 'REMOVE gsi3pk, gsi3sk SET dispatchTime = :now'
+          : 'SET dispatchTime = :now, gsi3pk = :rp, gsi3sk = :rs',
+      ConditionExpression: 'begins_with(gsi3pk, :wp) AND #s = :waiting',
       ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':now': now, ':waiting': 'WAITING' },
+      ExpressionAttributeValues: {
+        ':now': now,
+        ':waiting': 'WAITING',
+        ':wp': 'WAITING#',
+        ...(subAppId === undefined ? {} : { ':rp': `RUNNING#${subAppId}`, ':rs': `${now}#${taskId}` }),
+      },
     });
+  }
+
+  /**
+   * The app's tasks claimed for dispatch or PROCESSING whose dispatch (or, once PROCESSING, begin) time is
+   * before `before` (ISO time), oldest first. Keys only: read each task back before acting on it.
+   */
+  async listUnfinishedSince(
+    subAppId: number,
+    before: string,
+    limit = 100,
+  ): Promise<Array<{ taskId: string; since: string }>> {
+    const found: Array<{ taskId: string; since: string }> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'byPriority',
+          KeyConditionExpression: 'gsi3pk = :p AND gsi3sk < :cut',
+          ExpressionAttributeValues: { ':p': `RUNNING#${subAppId}`, ':cut': `${before}#` },
+          Limit: limit - found.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const i of out.Items ?? []) {
+        const sk = String(i.gsi3sk);
+        const cut = sk.lastIndexOf('#');
+        found.push({ taskId: sk.slice(cut + 1), since: sk.slice(0, cut) });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start && found.length < limit);
+    return found;
   }
 
   /** Puts a claimed task back in the waiting index (its flow could not be started). */
@@ -319,15 +364,26 @@ export class DynamoTaskStore {
     );
   }
 
-  /** WAITING → PROCESSING. Returns the status the task has afterwards. */
-  async markProcessing(taskId: string, now: string): Promise<TaskStatus> {
+  /**
+   * WAITING → PROCESSING. Returns the status the task has afterwards. With its app, the task's running entry
+   * (see `claimForDispatch`) is dated from now on; without, it leaves the index.
+   */
+  async markProcessing(taskId: string, now: string, subAppId?: number): Promise<TaskStatus> {
     const applied = await this.applyIf({
       TableName: this.table,
       Key: taskKey(taskId),
-      UpdateExpression: 'SET #s = :p, beginProcessTime = :now REMOVE gsi3pk, gsi3sk',
+      UpdateExpression:
+        subAppId === undefined
+          ? 'SET #s = :p, beginProcessTime = :now REMOVE gsi3pk, gsi3sk'
+          : 'SET #s = :p, beginProcessTime = :now, gsi3pk = :rp, gsi3sk = :rs',
       ConditionExpression: '#s = :w',
       ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':p': 'PROCESSING', ':w': 'WAITING', ':now': now },
+      ExpressionAttributeValues: {
+        ':p': 'PROCESSING',
+        ':w': 'WAITING',
+        ':now': now,
+        ...(subAppId === undefined ? {} : { ':rp': `RUNNING#${subAppId}`, ':rs': `${now}#${taskId}` }),
+      },
     });
     if (applied) return 'PROCESSING';
     const t = await this.getTask(taskId);

@@ -1,6 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { StoredEvent } from '../adapters/event-store';
-import type { EventConfigRepository } from './event-config';
 
 /**
  * HTTP push of stored events ("normal callback"), one SQS message per attempt.
@@ -125,7 +124,8 @@ export interface PushEventStore {
 
 export interface DeliveryDeps {
   events: PushEventStore;
-  configs: Pick<EventConfigRepository, 'get'>;
+  /** The app's SignKey in plaintext ('' = none), decrypted from its sealed form: used to sign, never logged. */
+  signKeys: { get(subAppId: number): Promise<string> };
   queue: {
     send(m: PushMessage, delaySeconds: number): Promise<void>;
     deadLetter(body: object): Promise<void>;
@@ -169,8 +169,8 @@ export async function deliverOne(deps: DeliveryDeps, m: PushMessage): Promise<De
     }
   }
   if (!e.url) return 'stale';
-  const config = await deps.configs.get(m.subAppId);
-  const { body, headers } = callbackRequest(e, config.signKey, deps.clock());
+  const signKey = await deps.signKeys.get(m.subAppId);
+  const { body, headers } = callbackRequest(e, signKey, deps.clock());
   const res = await deps.post(e.url, body, headers, deps.timeoutMs);
   const at = deps.clock();
   if (res.ok) {

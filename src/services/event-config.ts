@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ApiError } from '../domain/errors';
 import { common, parseParams } from '../api/validation';
 import { assertFetchable, type UrlPolicy } from '../adapters/safe-http';
+import type { SecretCipher } from '../adapters/secret-cipher';
 
 /**
  * Event notification configuration of an app (ModifyEventConfig / DescribeEventConfig). Every field of the
@@ -16,8 +17,44 @@ export interface EventConfig {
   uploadMediaCompleteEventSwitch: 'ON' | 'OFF';
   deleteMediaCompleteEventSwitch: 'ON' | 'OFF';
   persistenceCompleteEventSwitch: 'ON' | 'OFF';
-  /** Tencent's callback key (letters and digits, ≤ 32): Sign = MD5(SignKey + T), and OpenVOD's HMAC key. '' = unsigned. */
-  signKey: string;
+  /**
+   * Tencent's callback key (letters and digits, ≤ 32): Sign = MD5(SignKey + T), and OpenVOD's HMAC key; as stored,
+   * encrypted at rest like app SecretKeys (`openSignKey` gives the plaintext, for signing only). None = unsigned.
+   */
+  signKey: StoredSignKey;
+}
+
+/**
+ * The SignKey as the events table holds it: `sealed` by the SecretCipher (KMS on AWS), or, in an item written
+ * before SignKeys were encrypted, `legacyPlaintext` (still honoured; sealed the next time SignKey is set).
+ */
+export type StoredSignKey = { sealed: string } | { legacyPlaintext: string } | undefined;
+
+/** What ModifyEventConfig changes: absent fields are kept. */
+export type EventConfigChanges = Partial<Omit<EventConfig, 'signKey'>> & {
+  /** The sealed SignKey, or null to remove it (callbacks unsigned); either way a legacy plaintext one is dropped. */
+  signKey?: { sealed: string } | null;
+};
+
+/**
+ * The cipher's context binds a sealed SignKey to its app and purpose: it cannot be replayed as another app's
+ * SignKey, nor as an app SecretKey (whose context is {secretId, subAppId}); on AWS the IAM policies grant
+ * kms:Encrypt / kms:Decrypt only under `purpose = SignKey` (serverless.yml).
+ */
+export const signKeyContext = (subAppId: number): Record<string, string> => ({
+  purpose: 'SignKey',
+  subAppId: String(subAppId),
+});
+
+/** The plaintext SignKey, '' when there is none. */
+export async function openSignKey(
+  cipher: Pick<SecretCipher, 'decrypt'>,
+  subAppId: number,
+  stored: StoredSignKey,
+): Promise<string> {
+  if (!stored) return '';
+  if ('legacyPlaintext' in stored) return stored.legacyPlaintext;
+  return cipher.decrypt(stored.sealed, signKeyContext(subAppId));
 }
 
 export const DEFAULT_EVENT_CONFIG: EventConfig = {
@@ -26,12 +63,12 @@ export const DEFAULT_EVENT_CONFIG: EventConfig = {
   uploadMediaCompleteEventSwitch: 'OFF',
   deleteMediaCompleteEventSwitch: 'OFF',
   persistenceCompleteEventSwitch: 'OFF',
-  signKey: '',
+  signKey: undefined,
 };
 
 export interface EventConfigRepository {
   get(subAppId: number): Promise<EventConfig>;
-  update(subAppId: number, changes: Partial<EventConfig>, updateTime: string): Promise<void>;
+  update(subAppId: number, changes: EventConfigChanges, updateTime: string): Promise<void>;
 }
 
 const onOff = z.enum(['ON', 'OFF']);
@@ -53,6 +90,8 @@ const describeSchema = z.object({ ...common }).strict();
 
 export interface EventConfigDeps {
   configs: EventConfigRepository;
+  /** Seals the SignKey before it is stored. */
+  cipher: Pick<SecretCipher, 'encrypt'>;
   urlPolicy: UrlPolicy;
   clock: () => number;
 }
@@ -73,6 +112,13 @@ export async function modifyEventConfig(
       );
     }
   }
+  // '' removes the key; KMS cannot encrypt an empty plaintext, and there is nothing to hide.
+  const signKey =
+    p.SignKey === undefined
+      ? undefined
+      : p.SignKey === ''
+        ? null
+        : { sealed: await deps.cipher.encrypt(p.SignKey, signKeyContext(subAppId)) };
   await deps.configs.update(
     subAppId,
     {
@@ -81,7 +127,7 @@ export async function modifyEventConfig(
       uploadMediaCompleteEventSwitch: p.UploadMediaCompleteEventSwitch,
       deleteMediaCompleteEventSwitch: p.DeleteMediaCompleteEventSwitch,
       persistenceCompleteEventSwitch: p.PersistenceCompleteEventSwitch,
-      signKey: p.SignKey,
+      signKey,
     },
     new Date(deps.clock()).toISOString(),
   );

@@ -31,7 +31,7 @@ export async function markProcessing(
   deps: FlowDeps,
   ref: FlowRef,
 ): Promise<{ run: boolean; ingest: boolean }> {
-  const status = await deps.tasks.markProcessing(ref.taskId, isoNow(deps.clock));
+  const status = await deps.tasks.markProcessing(ref.taskId, isoNow(deps.clock), ref.subAppId);
   if (status !== 'PROCESSING') return { run: false, ingest: false };
   const task = await deps.tasks.getTask(ref.taskId);
   const media = task?.fileId ? await deps.media.get(task.fileId, ref.subAppId) : undefined;

@@ -19,7 +19,7 @@ export async function scheduleApp(
     if (!(await deps.tasks.acquireSlot(subAppId, cap))) break;
     let dispatched = false;
     for (const candidate of next) {
-      if (!(await deps.tasks.claimForDispatch(candidate.taskId, isoNow(deps.clock)))) continue; // another pass took it
+      if (!(await deps.tasks.claimForDispatch(candidate.taskId, isoNow(deps.clock), subAppId))) continue; // another pass took it
       const input = { taskId: candidate.taskId, subAppId };
       try {
         await deps.flows.start(candidate.taskId, input);

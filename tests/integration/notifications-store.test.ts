@@ -5,7 +5,14 @@
  * local-aws-sqs honours per-message DelaySeconds (the push retries depend on it).
  */
 import * as path from 'node:path';
-import { DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import {
   CreateQueueCommand,
   ReceiveMessageCommand,
@@ -17,6 +24,8 @@ import { startStreamMapping } from '../../local/wiring/ddb-streams';
 import type { ServiceModel } from '../../local/serverless-config';
 import { DynamoEventStore, EVENT_RETENTION_SECONDS, type StoredEvent } from '../../src/adapters/event-store';
 import { DynamoEventConfigRepository } from '../../src/adapters/event-config-repo';
+import { LocalSecretCipher } from '../../src/adapters/secret-cipher';
+import { modifyEventConfig, openSignKey, type EventConfigDeps } from '../../src/services/event-config';
 import { DynamoTaskStore } from '../../src/adapters/task-store';
 import { eventId, notifierBatch, publishEvent, type NotifierDeps } from '../../src/services/events';
 import { confirmEvents, pullEvents, type PullDeps } from '../../src/services/pull';
@@ -469,6 +478,77 @@ describe('push sweeper on DynamoDB Local (index byPushDue)', () => {
     // whose attempt's lease ran out); never the given-up, acknowledged or still-waiting ones.
     await sweepPushes({ ...deps, clock: () => now + 2 * SWEEP_GRACE_MS + 1000 });
     expect(sent.map((m) => m.eventId).sort()).toEqual(['sw-fresh', 'sw-lost', 'sw-never', 'sw-running']);
+  });
+});
+
+describe('SignKey at rest in the events table', () => {
+  const cipher = new LocalSecretCipher(randomBytes(32).toString('base64'));
+  const api = (): EventConfigDeps => ({
+    configs,
+    cipher,
+    urlPolicy: { allowLoopback: true },
+    clock: Date.now,
+  });
+  const rawItem = async (app: number) =>
+    (
+      await doc.send(
+        new GetCommand({
+          TableName: 'EventsTable',
+          Key: { pk: `APP#${app}`, sk: '#CONFIG' },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item ?? {};
+
+  test('ModifyEventConfig writes only the sealed SignKey; the pusher opens it; other fields are kept', async () => {
+    const app = 1_000_501;
+    await modifyEventConfig(api(), app, { Mode: 'PULL', NotificationUrl: 'http://127.0.0.1:9/cb' });
+    await modifyEventConfig(api(), app, { SignKey: 'AtRestKey99' });
+    const item = await rawItem(app);
+    expect(item).not.toHaveProperty('signKey');
+    expect(String(item.signKeyCipher)).toMatch(/^aesgcm:/);
+    expect(JSON.stringify(item)).not.toContain('AtRestKey99');
+    const c = await configs.get(app);
+    expect(c).toMatchObject({ mode: 'PULL', notificationUrl: 'http://127.0.0.1:9/cb' });
+    expect(await openSignKey(cipher, app, c.signKey)).toBe('AtRestKey99');
+    // The ciphertext is bound to its app: copied onto another app's item it does not open.
+    await expect(openSignKey(cipher, app + 1, c.signKey)).rejects.toThrow();
+  });
+
+  test('an item stored before encryption (plain signKey) still signs, until SignKey is set again; "" removes it', async () => {
+    const app = 1_000_502;
+    // As the repository wrote it before SignKeys were sealed.
+    await doc.send(
+      new PutCommand({
+        TableName: 'EventsTable',
+        Item: {
+          pk: `APP#${app}`,
+          sk: '#CONFIG',
+          mode: 'PUSH',
+          notificationUrl: 'http://127.0.0.1:9/old',
+          signKey: 'LegacyKey1',
+          updateTime: '2025-01-01T00:00:00.000Z',
+        },
+      }),
+    );
+    expect(await openSignKey(cipher, app, (await configs.get(app)).signKey)).toBe('LegacyKey1');
+    // A change of other fields keeps it.
+    await modifyEventConfig(api(), app, { UploadMediaCompleteEventSwitch: 'ON' });
+    expect(await openSignKey(cipher, app, (await configs.get(app)).signKey)).toBe('LegacyKey1');
+    // Setting it seals it and drops the plain field.
+    await modifyEventConfig(api(), app, { SignKey: 'NewKey2' });
+    let item = await rawItem(app);
+    expect(item).not.toHaveProperty('signKey');
+    expect(JSON.stringify(item)).not.toMatch(/LegacyKey1|NewKey2/);
+    expect(await openSignKey(cipher, app, (await configs.get(app)).signKey)).toBe('NewKey2');
+    expect(item).toMatchObject({ mode: 'PUSH', uploadMediaCompleteEventSwitch: 'ON' });
+    // '' removes it: unsigned from then on.
+    await modifyEventConfig(api(), app, { SignKey: '' });
+    item = await rawItem(app);
+    expect(item).not.toHaveProperty('signKey');
+    expect(item).not.toHaveProperty('signKeyCipher');
+    expect((await configs.get(app)).signKey).toBeUndefined();
+    expect(await openSignKey(cipher, app, (await configs.get(app)).signKey)).toBe('');
   });
 });
 

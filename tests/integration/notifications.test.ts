@@ -5,7 +5,7 @@
  * cost no ffmpeg. Short retry settings: backoff base 300 ms, callback timeout 1 s, retry window 12 s.
  */
 import { rmSync } from 'node:fs';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { runCli, shutdownSystem, startInFreshDir, type RunningSystem } from '../helpers/local-system';
 import { apiError, localDoc, until, vodClient, type VodClient as Client } from '../helpers/sdk';
@@ -28,6 +28,13 @@ let sqsEndpoint: string;
 const savedEnv = { ...process.env };
 
 const makeClient = (id: string, key: string): Client => vodClient(port, id, key, 30);
+
+async function configItem(app: number): Promise<Record<string, unknown>> {
+  const out = await doc.send(
+    new GetCommand({ TableName: EVENTS, Key: { pk: `APP#${app}`, sk: '#CONFIG' }, ConsistentRead: true }),
+  );
+  return out.Item ?? {};
+}
 
 async function scanEvents(app: number): Promise<Array<Record<string, unknown>>> {
   const out: Array<Record<string, unknown>> = [];
@@ -95,6 +102,12 @@ describe('configuration', () => {
       PersistenceCompleteEventSwitch: 'ON',
     });
     expect(d).not.toHaveProperty('SignKey');
+    // Encrypted at rest like app SecretKeys (local mode: AES-256-GCM under the master key): the stored item
+    // holds no plaintext SignKey.
+    const item = await configItem(subAppId);
+    expect(item).not.toHaveProperty('signKey');
+    expect(String(item.signKeyCipher)).toMatch(/^aesgcm:/);
+    expect(JSON.stringify(item)).not.toContain(SIGN_KEY);
     for (const url of [
       'http://169.254.169.254/latest/meta-data',
       'http://10.0.0.8/cb',
@@ -163,6 +176,33 @@ describe('HTTP push', () => {
     // The signature check is real: a changed body fails it.
     const raw = JSON.stringify(finish.body);
     expect(verifyHmac(raw.replace('FINISH', 'FINISHED'), 't=1,v1=' + '0'.repeat(64), SIGN_KEY)).toBe(false);
+  });
+
+  test('an app configured before SignKeys were encrypted (plain signKey in its item) still gets signed pushes', async () => {
+    const out = await runCli(dataDir, ['app', 'create', '--name', 'legacy']);
+    const legacyApp = Number(/SubAppId:\s*(\d+)/.exec(out)![1]);
+    receiver.behaviour.set('/legacy', () => 200);
+    // The item as ModifyEventConfig stored it before this change.
+    await doc.send(
+      new PutCommand({
+        TableName: EVENTS,
+        Item: {
+          pk: `APP#${legacyApp}`,
+          sk: '#CONFIG',
+          mode: 'PUSH',
+          notificationUrl: `${receiver.url}/legacy`,
+          signKey: SIGN_KEY,
+          updateTime: '2025-01-01T00:00:00.000Z',
+        },
+      }),
+    );
+    const ids = await writeFlow(doc, TASKS, legacyApp, 'legacy-flow', 1, { notifyMode: 'Finish' });
+    await until('the legacy app acknowledged', () =>
+      ids.every((id) => receiver.got.some((g) => g.eventId === id && g.answered === 200)),
+    );
+    const got = receiver.got.filter((g) => g.path === '/legacy');
+    expect(got.map((g) => g.eventId)).toEqual(ids);
+    expect(got.every((g) => g.tencentOk && g.hmacOk)).toBe(true);
   });
 
   test('a dead receiver: retried until the window closes, then the event is in the DLQ and pullable; no other app waits for it', async () => {

@@ -21,6 +21,7 @@ interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: Json;
+  Condition?: Json;
 }
 
 let template: { Resources: Record<string, Resource>; Outputs?: Record<string, unknown> };
@@ -358,8 +359,21 @@ describe('npm run package → CloudFormation template', () => {
     )) {
       expect(JSON.stringify(st.Resource)).toMatch(/\/uploads\/\*"$/);
     }
-    expect(api).not.toContain('kms:Encrypt');
     expect(api).toContain('kms:Decrypt');
+    // kms:Encrypt only to seal callback SignKeys (ModifyEventConfig), never an app SecretKey; the pusher
+    // decrypts SignKeys only; nothing else encrypts.
+    const kmsStatements = (fn: string, action: string) =>
+      statementsOf(role(fn)).filter((x) =>
+        (Array.isArray(x.Action) ? x.Action : [x.Action]).includes(action),
+      );
+    const signKeyOnly = { StringEquals: { 'kms:EncryptionContext:purpose': 'SignKey' } };
+    expect(kmsStatements('ApiLambdaFunction', 'kms:Encrypt').map((x) => x.Condition)).toEqual([signKeyOnly]);
+    expect(kmsStatements('PusherLambdaFunction', 'kms:Decrypt').map((x) => x.Condition)).toEqual([
+      signKeyOnly,
+    ]);
+    for (const [id] of ofType('AWS::Lambda::Function'))
+      if (id !== 'ApiLambdaFunction')
+        expect({ id, encrypt: kmsStatements(id, 'kms:Encrypt') }).toEqual({ id, encrypt: [] });
     for (const [id] of ofType('AWS::Lambda::Function')) {
       const actions = actionsOf(role(id));
       expect({ id, wildcard: actions.filter((a) => a === '*' || /:\*$/.test(a)) }).toEqual({

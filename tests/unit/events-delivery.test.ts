@@ -9,7 +9,6 @@ import {
   type PushMessage,
 } from '../../src/services/delivery';
 import type { StoredEvent } from '../../src/adapters/event-store';
-import { DEFAULT_EVENT_CONFIG } from '../../src/services/event-config';
 
 const content = {
   EventType: 'ProcedureStateChanged',
@@ -159,7 +158,7 @@ describe('deliverOne', () => {
           return true;
         },
       },
-      configs: { get: async () => ({ ...DEFAULT_EVENT_CONFIG, signKey: 'k' }) },
+      signKeys: { get: async () => 'k' },
       queue: {
         send: async (m, delay) => void sent.push({ m, delay }),
         deadLetter: async (b) => void dead.push(b),
