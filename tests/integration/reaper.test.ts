@@ -4,47 +4,21 @@
  * store (subtasks FAIL 70000, FINISH, slot released), and a claimed task cannot be claimed again.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoTaskStore } from '../../src/adapters/task-store';
-import type { Subtask, Task } from '../../src/domain/task';
+import type { Task } from '../../src/domain/task';
 import type { FlowDeps } from '../../src/services/flow';
 import { reapApp, type ExecutionState } from '../../src/services/reaper';
-import { startDynamoWithTables } from '../helpers/dynamo';
+import { startTaskStore, twoSubtasks, waitingTask } from '../helpers/task-fixtures';
 
 let stop: () => Promise<void>;
 let store: DynamoTaskStore;
-let doc: DynamoDBDocumentClient;
 const APP = 1500000077;
 
-const task = (taskId: string): Task => ({
-  taskId,
-  subAppId: APP,
-  taskType: 'Procedure',
-  status: 'WAITING',
-  fileId: 'f',
-  createTime: '2026-01-01T00:00:00.000Z',
-  priority: 0,
-  notifyMode: 'Finish',
-  subtaskCount: 2,
-});
-const subs = (taskId: string): Subtask[] =>
-  [0, 1].map((index) => ({
-    taskId,
-    index,
-    kind: 'Transcode',
-    status: 'WAITING',
-    input: { Definition: 875 },
-    template: {},
-    progress: 0,
-    errCode: 0,
-    message: '',
-  }));
+const task = (taskId: string): Task => waitingTask(taskId, APP, { createTime: '2026-01-01T00:00:00.000Z' });
+const subs = twoSubtasks;
 
 beforeAll(async () => {
-  const db = await startDynamoWithTables({ TasksTable: 'tasks' }, 'openvod-reaper-');
-  stop = db.stop;
-  doc = db.doc;
-  store = new DynamoTaskStore(doc, 'tasks');
+  ({ store, stop } = await startTaskStore('openvod-reaper-'));
 }, 60_000);
 
 afterAll(async () => {

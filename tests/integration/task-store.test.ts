@@ -3,44 +3,19 @@
  * once and only its latest attempt may end it, the per-app slot cap holds under concurrency, and a waiting
  * task is claimed by one scheduler pass only.
  */
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoTaskStore } from '../../src/adapters/task-store';
-import type { Subtask, Task } from '../../src/domain/task';
-import { startDynamoWithTables } from '../helpers/dynamo';
+import type { Task } from '../../src/domain/task';
+import { startTaskStore, twoSubtasks, waitingTask } from '../helpers/task-fixtures';
 
 let stop: () => Promise<void>;
 let store: DynamoTaskStore;
-let doc: DynamoDBDocumentClient;
 
-const task = (taskId: string, subAppId = 1500000009, priority = 0): Task => ({
-  taskId,
-  subAppId,
-  taskType: 'Procedure',
-  status: 'WAITING',
-  fileId: 'f',
-  createTime: new Date().toISOString(),
-  priority,
-  notifyMode: 'Finish',
-  subtaskCount: 2,
-});
-const subs = (taskId: string): Subtask[] =>
-  [0, 1].map((index) => ({
-    taskId,
-    index,
-    kind: 'Transcode',
-    status: 'WAITING',
-    input: { Definition: 875 },
-    template: {},
-    progress: 0,
-    errCode: 0,
-    message: '',
-  }));
+const task = (taskId: string, subAppId = 1500000009, priority = 0): Task =>
+  waitingTask(taskId, subAppId, { priority });
+const subs = twoSubtasks;
 
 beforeAll(async () => {
-  const db = await startDynamoWithTables({ TasksTable: 'tasks' }, 'openvod-store-');
-  stop = db.stop;
-  doc = db.doc;
-  store = new DynamoTaskStore(doc, 'tasks');
+  ({ store, stop } = await startTaskStore('openvod-store-'));
 }, 60_000);
 
 afterAll(async () => {
