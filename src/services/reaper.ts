@@ -3,7 +3,7 @@ import { ErrCode } from '../domain/errors';
 import type { Task } from '../domain/task';
 import type { DynamoTaskStore } from '../adapters/task-store';
 import { failAll, finalizeTask, type FlowDeps } from './flow';
-import { isoNow, type Clock } from './ports';
+import { isoNow, type Clock, type FlowStarter } from './ports';
 
 /** What Step Functions says of a task's execution; MISSING: none was ever started under the TaskId. */
 export interface ExecutionState {
@@ -19,7 +19,8 @@ export interface FlowInspector {
 
 export interface ReaperDeps {
   tasks: Pick<DynamoTaskStore, 'listUnfinishedSince' | 'getTask'>;
-  flows: FlowInspector;
+  /** Describes executions; starts the one of a task claimed for dispatch whose start was lost. */
+  flows: FlowInspector & FlowStarter;
   /** The flow's own steps (failAll, finalizeTask) end a reaped task. */
   flow: FlowDeps;
   clock: Clock;
@@ -51,17 +52,34 @@ export function reapReason(task: Pick<Task, 'status'>, execution: ExecutionState
  * The reaper: ends the app's tasks whose flow execution died outside its own Catch (stopped by hand, timed
  * out, a state-machine bug), exactly as the flow's failure path does: unfinished subtasks FAIL 70000 with the
  * reason, the task FINISH, the app's slot released (failAll + finalizeTask; conditional writes, so a late flow
- * finishing at the same time still finishes the task exactly once). Returns the reaped TaskIds.
+ * finishing at the same time still finishes the task exactly once). A task claimed for dispatch whose
+ * execution was never started is started instead. Returns the reaped and the restarted TaskIds.
  */
-export async function reapApp(deps: ReaperDeps, subAppId: number): Promise<{ reaped: string[] }> {
+export async function reapApp(
+  deps: ReaperDeps,
+  subAppId: number,
+): Promise<{ reaped: string[]; restarted: string[] }> {
   const cutoff = isoNow(() => deps.clock() - deps.graceSeconds * 1000);
   const reaped: string[] = [];
+  const restarted: string[] = [];
   for (const candidate of await deps.tasks.listUnfinishedSince(subAppId, cutoff)) {
     // The execution first, then the task: a flow that finished meanwhile shows as FINISH here.
     const execution = await deps.flows.describe(candidate.taskId);
     if (execution.status === 'RUNNING') continue;
     const task = await deps.tasks.getTask(candidate.taskId);
     if (!task) continue;
+    if (execution.status === 'MISSING' && task.status === 'WAITING') {
+      // Claimed for dispatch (it holds a slot) but its start was lost (the scheduler died between the two):
+      // start it now. The execution name is the TaskId, so a start that did happen answers 'exists'.
+      await deps.flows.start(task.taskId, { taskId: task.taskId, subAppId });
+      deps.logger.warn('started a dispatched task whose execution was never started', {
+        taskId: task.taskId,
+        subAppId,
+        since: candidate.since,
+      });
+      restarted.push(task.taskId);
+      continue;
+    }
     const message = reapReason(task, execution);
     if (!message) continue;
     const ref = { taskId: task.taskId, subAppId };
@@ -78,5 +96,5 @@ export async function reapApp(deps: ReaperDeps, subAppId: number): Promise<{ rea
     });
     reaped.push(task.taskId);
   }
-  return { reaped };
+  return { reaped, restarted };
 }

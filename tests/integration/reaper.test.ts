@@ -65,6 +65,10 @@ test('reapApp ends a dead PROCESSING task on the real store once; a RUNNING one 
   };
   await mk('d-dead');
   await mk('d-live');
+  // Claimed for dispatch (slot taken) but the scheduler died before StartExecution: no execution.
+  await store.create({ ...task('d-lost'), subAppId: app }, subs('d-lost'), { expiresAt: 0 });
+  expect(await store.acquireSlot(app, 5)).toBe(true);
+  expect(await store.claimForDispatch('d-lost', '2026-02-01T00:00:00.000Z', app)).toBe(true);
   expect(await store.startSubtask('d-dead', 0, '2026-02-01T00:00:02.000Z', 'att')).toBe('att');
   expect(
     await store.endSubtask('d-dead', 0, { status: 'SUCCESS', errCode: 0, message: '' }, 'x', 'att'),
@@ -75,6 +79,7 @@ test('reapApp ends a dead PROCESSING task on the real store once; a RUNNING one 
   };
   const logger = new Logger({ logLevel: 'SILENT' });
   const kicks: number[] = [];
+  const started: string[] = [];
   const flow = {
     tasks: store,
     intake: { kick: async (id: number) => void kicks.push(id) },
@@ -83,14 +88,25 @@ test('reapApp ends a dead PROCESSING task on the real store once; a RUNNING one 
   } as unknown as FlowDeps;
   const deps = {
     tasks: store,
-    flows: { describe: async (id: string) => executions[id] },
+    flows: {
+      describe: async (id: string): Promise<ExecutionState> => executions[id] ?? { status: 'MISSING' },
+      start: async (id: string) => {
+        started.push(id);
+        executions[id] = { status: 'RUNNING' };
+        return 'started' as const;
+      },
+    },
     flow,
     clock: () => now,
     logger,
     graceSeconds: 600,
   };
-  expect(await store.runningFlows(app)).toBe(2);
-  expect((await reapApp(deps, app)).reaped).toEqual(['d-dead']);
+  expect(await store.runningFlows(app)).toBe(3);
+  const first = await reapApp(deps, app);
+  expect(first.reaped).toEqual(['d-dead']);
+  expect(first.restarted).toEqual(['d-lost']);
+  expect(started).toEqual(['d-lost']);
+  expect((await store.get('d-lost'))!.task.status).toBe('WAITING'); // its execution marks it PROCESSING
   const dead = (await store.get('d-dead'))!;
   expect(dead.task.status).toBe('FINISH');
   expect(dead.subtasks.map((s) => [s.status, s.errCode, s.message])).toEqual([
@@ -98,9 +114,10 @@ test('reapApp ends a dead PROCESSING task on the real store once; a RUNNING one 
     ['FAIL', 70000, 'task flow execution FAILED: States.Runtime: a state machine bug; submit the task again'],
   ]);
   expect((await store.get('d-live'))!.task.status).toBe('PROCESSING');
-  expect(await store.runningFlows(app)).toBe(1);
+  expect(await store.runningFlows(app)).toBe(2); // d-live and the restarted d-lost
   expect(kicks).toEqual([app]);
-  // A second sweep finds nothing more to do (the reaped task left the index).
-  expect((await reapApp(deps, app)).reaped).toEqual([]);
-  expect(await store.runningFlows(app)).toBe(1);
+  // A second sweep finds nothing more to do (the reaped task left the index; d-lost now runs).
+  expect(await reapApp(deps, app)).toEqual({ reaped: [], restarted: [] });
+  expect(started).toEqual(['d-lost']);
+  expect(await store.runningFlows(app)).toBe(2);
 }, 30_000);

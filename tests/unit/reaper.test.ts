@@ -130,6 +130,7 @@ function setup(executions: Record<string, ExecutionState>) {
   const store = new FakeStore();
   const kicks: number[] = [];
   const described: string[] = [];
+  const startedFlows: string[] = [];
   const now = Date.parse('2026-11-25T12:00:00.000Z');
   const flow = {
     tasks: store as unknown as DynamoTaskStore,
@@ -144,19 +145,23 @@ function setup(executions: Record<string, ExecutionState>) {
         described.push(taskId);
         return executions[taskId] ?? { status: 'MISSING' as const };
       },
+      start: async (taskId: string) => {
+        startedFlows.push(taskId);
+        return 'started' as const;
+      },
     },
     flow,
     clock: () => now,
     logger,
     graceSeconds: 600,
   };
-  return { store, kicks, described, deps };
+  return { store, kicks, described, startedFlows, deps };
 }
 
 test('reapApp ends dead flows past the grace as the flow failure path does, and leaves the rest alone', async () => {
   const old = '2026-11-25T11:40:00.000Z'; // 20 min ago
   const recent = '2026-11-25T11:55:00.000Z'; // 5 min ago: within the grace
-  const { store, kicks, described, deps } = setup({
+  const { store, kicks, described, startedFlows, deps } = setup({
     aborted: { status: 'ABORTED', error: 'by hand' },
     running: { status: 'RUNNING' },
     young: { status: 'ABORTED' },
@@ -166,12 +171,18 @@ test('reapApp ends dead flows past the grace as the flow failure path does, and 
   store.add('running', 'PROCESSING', old, ['PROCESSING']);
   store.add('young', 'PROCESSING', recent, ['PROCESSING']);
   store.add('timedOut', 'PROCESSING', old, ['PROCESSING']);
-  store.add('neverStarted', 'WAITING', old, ['WAITING']); // claimed for dispatch; no execution
-  expect(store.slots.get(7)).toBe(5);
+  store.add('neverStarted', 'WAITING', old, ['WAITING']); // claimed for dispatch; its start was lost
+  store.add('lostProcessing', 'PROCESSING', old, ['PROCESSING']); // PROCESSING, yet no execution
+  expect(store.slots.get(7)).toBe(6);
 
-  const { reaped } = await reapApp(deps, 7);
+  const { reaped, restarted } = await reapApp(deps, 7);
 
-  expect(reaped.sort()).toEqual(['aborted', 'neverStarted', 'timedOut']);
+  expect(reaped.sort()).toEqual(['aborted', 'lostProcessing', 'timedOut']);
+  // The claimed task keeps its slot and is started (its execution name is its TaskId), not failed.
+  expect(restarted).toEqual(['neverStarted']);
+  expect(startedFlows).toEqual(['neverStarted']);
+  expect(store.tasks.get('neverStarted')!.status).toBe('WAITING');
+  expect(store.subs.get('neverStarted')![0].status).toBe('WAITING');
   expect(described).not.toContain('young'); // within the grace: not even asked
   const a = store.subs.get('aborted')!;
   expect(a.map((s) => [s.status, s.errCode])).toEqual([
@@ -181,14 +192,14 @@ test('reapApp ends dead flows past the grace as the flow failure path does, and 
   ]);
   expect(a[1].message).toBe('task flow execution ABORTED: by hand; submit the task again');
   expect(store.subs.get('timedOut')![0].message).toMatch(/^task flow execution TIMED_OUT: States\.Timeout/);
-  expect(store.subs.get('neverStarted')![0].message).toMatch(/^task flow execution never started/);
-  for (const id of ['aborted', 'timedOut', 'neverStarted'])
+  expect(store.subs.get('lostProcessing')![0].message).toMatch(/^task flow execution never started/);
+  for (const id of ['aborted', 'timedOut', 'lostProcessing'])
     expect(store.tasks.get(id)!.status).toBe('FINISH');
   for (const id of ['running', 'young']) {
     expect(store.tasks.get(id)!.status).toBe('PROCESSING');
     expect(store.subs.get(id)![0].status).toBe('PROCESSING');
   }
-  expect(store.slots.get(7)).toBe(2); // three slots back
+  expect(store.slots.get(7)).toBe(3); // three slots back; the restarted task keeps its own
   expect(kicks).toEqual([7, 7, 7]);
 });
 
