@@ -6,6 +6,8 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { ErrCode, PermanentError } from '../domain/errors';
+import { compactValue, expandValue, jsonBytes } from '../domain/packed-lists';
 
 /** Unpulled events are kept 4 days (Tencent's reliable-callback retention). */
 export const EVENT_RETENTION_SECONDS = 4 * 24 * 3600;
@@ -65,8 +67,13 @@ const isConditionFailure = (e: unknown) => (e as Error)?.name === 'ConditionalCh
 
 function fromItem(i: Record<string, unknown>): StoredEvent {
   const { pk: _pk, sk: _sk, pullpk: _p, pullsk: _s, pushpk: _q, pushsk: _r, ...rest } = i;
+  // Stored compacted (putOnce): delivered and pulled in full. Events stored before compaction read as they are.
+  if (rest.content !== undefined) rest.content = expandValue(rest.content);
   return rest as unknown as StoredEvent;
 }
+
+/** The most an event's compacted content may take (DynamoDB items hold 400 KB, with the delivery fields). */
+export const MAX_CONTENT_BYTES = 350 * 1024;
 
 export class DynamoEventStore {
   constructor(
@@ -88,9 +95,21 @@ export class DynamoEventStore {
     }
   }
 
-  /** Stores the event once; returns false when it was stored before. */
+  /**
+   * Stores the event once; returns false when it was stored before. The content is stored compacted (a
+   * ProcedureStateChanged of 10,800 snapshots holds their URLs as a numbered range) and read back in full.
+   * Content still over MAX_CONTENT_BYTES is refused with a PermanentError (the notifier logs and skips it).
+   */
   async putOnce(e: StoredEvent): Promise<boolean> {
     const pending = e.state === 'PENDING';
+    const content = compactValue(e.content);
+    const bytes = jsonBytes(content);
+    if (bytes > MAX_CONTENT_BYTES) {
+      throw new PermanentError(
+        ErrCode.Internal,
+        `event ${e.eventId} is too large to store (${Math.ceil(bytes / 1024)} KB after compaction, at most ${MAX_CONTENT_BYTES / 1024} KB)`,
+      );
+    }
     try {
       await this.doc.send(
         new PutCommand({
@@ -98,6 +117,7 @@ export class DynamoEventStore {
           Item: {
             ...key(e.subAppId, e.eventId),
             ...e,
+            content,
             ...(pending
               ? { pullpk: `APP#${e.subAppId}`, pullsk: pullSortKey(e.visibleAt ?? e.createdAtMs, e.eventId) }
               : {}),

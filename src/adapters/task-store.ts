@@ -8,7 +8,8 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { ApiError, ConflictError } from '../domain/errors';
+import { ApiError, ConflictError, ErrCode, PermanentError } from '../domain/errors';
+import { compactValue, jsonBytes } from '../domain/packed-lists';
 import type { Engine, Subtask, SubtaskStatus, Task, TaskStatus } from '../domain/task';
 import { appPartition, taskKey, toSummary } from './tasks-repo';
 
@@ -28,6 +29,9 @@ const subKey = (taskId: string, index: number) => ({
 const slotKey = (subAppId: number) => ({ pk: `SLOTS#${subAppId}`, sk: '#SLOTS' });
 export const waitingSortKey = (priority: number, createTime: string, taskId: string) =>
   `${String(20 - (priority + 10)).padStart(2, '0')}#${createTime}#${taskId}`;
+
+/** The most a subtask's compacted output may take (DynamoDB items hold 400 KB, with the subtask's other fields). */
+export const MAX_OUTPUT_BYTES = 350 * 1024;
 
 const isConditionFailure = (e: unknown) =>
   e instanceof ConditionalCheckFailedException || (e as Error)?.name === 'ConditionalCheckFailedException';
@@ -451,6 +455,9 @@ export class DynamoTaskStore {
   /**
    * PROCESSING → SUCCESS|FAIL, once. With an attempt id, only that (latest) attempt may end it; without one
    * (a failure recorded by the flow) it ends whatever runs. Returns false when it did not end it.
+   * The output is stored compacted (src/domain/packed-lists.ts: 10,800 snapshot URLs take a few hundred bytes);
+   * readers expand it (task-view, the media library). An output still over MAX_OUTPUT_BYTES is refused with a
+   * PermanentError (70000) before anything is written: the worker then ends the subtask FAIL with that message.
    */
   async endSubtask(
     taskId: string,
@@ -464,14 +471,22 @@ export class DynamoTaskStore {
     now: string,
     attemptId?: string,
   ): Promise<boolean> {
+    const output = end.output ? (compactValue(end.output) as Record<string, unknown>) : undefined;
+    const bytes = output ? jsonBytes(output) : 0;
+    if (bytes > MAX_OUTPUT_BYTES) {
+      throw new PermanentError(
+        ErrCode.Internal,
+        `the result of this subtask is too large to record (${Math.ceil(bytes / 1024)} KB after compaction, at most ${MAX_OUTPUT_BYTES / 1024} KB): its file list is not a numbered sequence; split the work into smaller tasks`,
+      );
+    }
     return this.applyIf({
       TableName: this.table,
       Key: subKey(taskId, index),
       UpdateExpression:
         'SET #s = :s, errCode = :c, message = :m, finishTime = :now, updatedAt = :now, progress = :prog, beginProcessTime = if_not_exists(beginProcessTime, :now)' +
-        (end.output ? ', #o = :o' : ''),
+        (output ? ', #o = :o' : ''),
       ConditionExpression: '#s IN (:w, :p)' + (attemptId ? ' AND attemptId = :a' : ''),
-      ExpressionAttributeNames: { '#s': 'status', ...(end.output ? { '#o': 'output' } : {}) },
+      ExpressionAttributeNames: { '#s': 'status', ...(output ? { '#o': 'output' } : {}) },
       ExpressionAttributeValues: {
         ...(attemptId ? { ':a': attemptId } : {}),
         ':s': end.status,
@@ -481,7 +496,7 @@ export class DynamoTaskStore {
         ':prog': end.status === 'SUCCESS' ? 100 : 0,
         ':w': 'WAITING',
         ':p': 'PROCESSING',
-        ...(end.output ? { ':o': end.output } : {}),
+        ...(output ? { ':o': output } : {}),
       },
     });
   }

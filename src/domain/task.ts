@@ -9,7 +9,8 @@ const TASK_TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
   FINISH: [],
   ABORTED: [],
 };
-export const canTransition = (from: TaskStatus, to: TaskStatus): boolean => TASK_TRANSITIONS[from].includes(to);
+export const canTransition = (from: TaskStatus, to: TaskStatus): boolean =>
+  TASK_TRANSITIONS[from].includes(to);
 export const TASK_STATUSES: readonly TaskStatus[] = ['WAITING', 'PROCESSING', 'FINISH', 'ABORTED'];
 
 /** The summary of a task, as stored and as DescribeTasks lists it. */
@@ -48,7 +49,10 @@ export const KIND_FIELDS: Record<SubtaskKind, { taskSet: string; resultField: st
   SnapshotByTimeOffset: { taskSet: 'SnapshotByTimeOffsetTaskSet', resultField: 'SnapshotByTimeOffsetTask' },
   ImageSprites: { taskSet: 'ImageSpriteTaskSet', resultField: 'ImageSpriteTask' },
   CoverBySnapshot: { taskSet: 'CoverBySnapshotTaskSet', resultField: 'CoverBySnapshotTask' },
-  AdaptiveDynamicStreaming: { taskSet: 'AdaptiveDynamicStreamingTaskSet', resultField: 'AdaptiveDynamicStreamingTask' },
+  AdaptiveDynamicStreaming: {
+    taskSet: 'AdaptiveDynamicStreamingTaskSet',
+    resultField: 'AdaptiveDynamicStreamingTask',
+  },
   AnimatedGraphics: { taskSet: 'AnimatedGraphicTaskSet', resultField: 'AnimatedGraphicTask' },
 };
 
@@ -69,6 +73,7 @@ export interface Subtask {
   progress: number;
   errCode: number;
   message: string;
+  /** As stored: long lists compacted (src/domain/packed-lists.ts); read it through expandValue. */
   output?: Record<string, unknown>;
   beginProcessTime?: string;
   finishTime?: string;

@@ -10,6 +10,7 @@ import {
 } from '../adapters/media-library-repo';
 import type { MediaObjectRemover } from '../adapters/media-objects';
 import { metaDataFacts } from '../media/facts';
+import { expandValue, PACK_MIN, packKeys, unpackKeys, type PackedKeys } from '../domain/packed-lists';
 import { isoNow, type Clock } from './ports';
 
 /**
@@ -33,14 +34,10 @@ export interface MediaLibraryDeps {
 
 // ---------------------------------------------------------------------------------------------------------
 // Packing: outputs are stored with object keys instead of URLs (the download base may change: a CDN in front,
-// another local port), and long key lists as a numbered range or a folder plus names (10,000 snapshots fit).
+// another local port), and long key lists as a numbered range or a folder plus names (10,000 snapshots fit):
+// the `$keys` form of src/domain/packed-lists.ts, which the tasks table uses for its subtask outputs too.
 
 const KEY = '@key/';
-const PACK_MIN = 4;
-
-type PackedKeys = {
-  $keys: { dir: string; pre?: string; from?: number; to?: number; post?: string; names?: string[] };
-};
 
 function urlBase(publicUrl: (key: string) => string): string {
   return publicUrl('x').slice(0, -1);
@@ -53,31 +50,6 @@ function urlToKey(url: string, base: string): string | undefined {
     .split('/')
     .map((s) => decodeURIComponent(s))
     .join('/');
-}
-
-function packKeys(keys: string[]): PackedKeys {
-  const slash = keys[0].lastIndexOf('/');
-  const dir = keys[0].slice(0, slash + 1);
-  const names = keys.every((k) => k.startsWith(dir) && !k.slice(dir.length).includes('/'))
-    ? keys.map((k) => k.slice(dir.length))
-    : undefined;
-  if (!names) return { $keys: { dir: '', names: keys } };
-  const m = names.map((n) => /^(.*?)(0|[1-9]\d*)(\.[A-Za-z0-9]+)$/.exec(n));
-  if (m.every(Boolean)) {
-    const [pre, post] = [m[0]![1], m[0]![3]];
-    const from = Number(m[0]![2]);
-    if (m.every((x, i) => x![1] === pre && x![3] === post && Number(x![2]) === from + i)) {
-      return { $keys: { dir, pre, from, to: from + names.length - 1, post } };
-    }
-  }
-  return { $keys: { dir, names } };
-}
-
-function unpackKeys(p: PackedKeys['$keys']): string[] {
-  if (p.names) return p.names.map((n) => p.dir + n);
-  const out: string[] = [];
-  for (let i = p.from ?? 0; i <= (p.to ?? -1); i++) out.push(`${p.dir}${p.pre ?? ''}${i}${p.post ?? ''}`);
-  return out;
 }
 
 /** A subtask Output as stored on the media: URLs of the media bucket become keys, long key lists are packed. */
@@ -109,7 +81,7 @@ export function unpackOutput(value: unknown, publicUrl: (key: string) => string)
     if (Array.isArray(v)) return v.map(walk);
     if (v instanceof Set) return [...v].map(walk);
     if (v && typeof v === 'object') {
-      const packed = (v as Partial<PackedKeys>).$keys;
+      const packed = (v as { $keys?: PackedKeys }).$keys;
       if (packed && Object.keys(v).length === 1) return unpackKeys(packed).map(publicUrl);
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
     }
@@ -149,7 +121,9 @@ export async function recordFlowOutputs(
   for (const s of subtasks) {
     if (s.status !== 'SUCCESS' || !s.output) continue;
     try {
-      result[await recordOutput(deps, task, task.fileId, s, s.output)]++;
+      // As the tasks table stores it (long lists compacted): expanded to the URLs first.
+      const output = expandValue(s.output) as Record<string, unknown>;
+      result[await recordOutput(deps, task, task.fileId, s, output)]++;
     } catch (e) {
       // Transient failures are retried (the flow's finalize step is); a permanent one must not keep the task
       // from finishing: the output stays in the task's result, and the failure is logged.

@@ -3,6 +3,7 @@ import { KIND_FIELDS, type Subtask, type Task } from '../domain/task';
 import type { DynamoTaskStore } from '../adapters/task-store';
 import type { DynamoMediaRepository } from '../adapters/media-repo';
 import { metaDataFacts } from '../media/facts';
+import { expandValue } from '../domain/packed-lists';
 import { pullUploadTaskView } from './upload-pull';
 
 /** One subtask in Tencent's MediaProcessTaskResult shape. Waiting subtasks read as PROCESSING at 0 %. */
@@ -17,7 +18,8 @@ export function subtaskResult(s: Subtask): Record<string, unknown> {
       Message: s.status === 'FAIL' ? s.message : s.status === 'SUCCESS' ? 'SUCCESS' : '',
       Progress: s.status === 'SUCCESS' ? 100 : s.progress,
       Input: s.input,
-      Output: s.output ?? null,
+      // Stored compacted (task-store endSubtask): the full lists again.
+      Output: s.output ? expandValue(s.output) : null,
       BeginProcessTime: s.beginProcessTime ?? '',
       FinishTime: s.finishTime ?? '',
     },

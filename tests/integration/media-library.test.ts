@@ -35,6 +35,7 @@ import type { MediaProbe } from '../../src/media/probe';
 import { newTaskId, storeTask, usableMedia } from '../../src/services/submit';
 import { deleteMedia, recordFlowOutputs, type MediaLibraryDeps } from '../../src/services/media-library';
 import { DynamoTaskStore } from '../../src/adapters/task-store';
+import { compactValue } from '../../src/domain/packed-lists';
 import { resolveFfmpeg } from '../../src/media/ffmpeg-path';
 import {
   decodeS3Key,
@@ -434,6 +435,21 @@ test('10,000 snapshot URLs are stored compactly and read back exactly', async ()
     await call('DescribeMediaInfos', APP, { FileIds: [m.fileId], Filters: ['sampleSnapshotInfo'] })
   ).MediaInfoSet[0].SampleSnapshotInfo.SampleSnapshotSet;
   expect(set[0].ImageUrlSet).toEqual(urls);
+
+  // A flow's subtasks come from the tasks table with their outputs compacted (task-store endSubtask): recorded
+  // on the media all the same.
+  const again = await newMedia();
+  const againPrefix = `${APP}/${again.fileId}/sampleSnapshot/20`;
+  const againUrls = urls.map((_, i) => storage.publicUrl(`${againPrefix}/${i + 1}.jpg`));
+  const stored = compactValue({ ...sub.output, ImageUrlSet: againUrls }) as Record<string, unknown>;
+  expect(JSON.stringify(stored).length).toBeLessThan(1000);
+  expect(await recordFlowOutputs(deps, task(again, 'big2'), [{ ...sub, output: stored }])).toMatchObject({
+    recorded: 1,
+  });
+  const againSet = (
+    await call('DescribeMediaInfos', APP, { FileIds: [again.fileId], Filters: ['sampleSnapshotInfo'] })
+  ).MediaInfoSet[0].SampleSnapshotInfo.SampleSnapshotSet;
+  expect(againSet[0].ImageUrlSet).toEqual(againUrls);
 });
 
 test('DeleteMedia of parts removes their objects and entries; Definition 0 removes all of the type and the processing cover', async () => {
