@@ -39,7 +39,9 @@ export class DynamoAppsRepository implements AppsRepository {
   }
 
   async getApp(subAppId: number): Promise<App | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `APP#${subAppId}` } }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: `APP#${subAppId}` } }),
+    );
     return out.Item ? toApp(out.Item) : undefined;
   }
 

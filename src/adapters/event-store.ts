@@ -6,6 +6,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from './dynamo-conditions';
 import { ErrCode, PermanentError } from '../domain/errors';
 import { compactValue, expandValue, jsonBytes } from '../domain/packed-lists';
 
@@ -63,7 +64,6 @@ export const pushPartition = (eventId: string) =>
   `PUSH#${createHash('md5').update(eventId).digest('hex')[0]}`;
 const pushSortKey = (dueAt: number, eventId: string) =>
   `${String(Math.max(0, dueAt)).padStart(15, '0')}#${eventId}`;
-const isConditionFailure = (e: unknown) => (e as Error)?.name === 'ConditionalCheckFailedException';
 
 function fromItem(i: Record<string, unknown>): StoredEvent {
   const { pk: _pk, sk: _sk, pullpk: _p, pullsk: _s, pushpk: _q, pushsk: _r, ...rest } = i;

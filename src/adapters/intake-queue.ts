@@ -8,6 +8,8 @@ export class SqsIntakeQueue implements IntakeQueue {
     private readonly queueUrl: string,
   ) {}
   async kick(subAppId: number): Promise<void> {
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify({ subAppId }) }));
+    await this.sqs.send(
+      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify({ subAppId }) }),
+    );
   }
 }

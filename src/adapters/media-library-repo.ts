@@ -4,10 +4,10 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  UpdateCommand,
   type DynamoDBDocumentClient,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { applyIf, isConditionFailure } from './dynamo-conditions';
 import type { Media } from '../domain/media';
 import type { SubtaskKind } from '../domain/task';
 
@@ -37,22 +37,14 @@ const outputPk = (fileId: string, key: string) => `OUTPUT#${fileId}#${key}`;
 const mediaPk = (fileId: string) => `MEDIA#${fileId}`;
 export const MEDIA_BY_APP_INDEX = 'byApp';
 
-const isConditionFailure = (e: unknown) => (e as Error)?.name === 'ConditionalCheckFailedException';
-
 export class DynamoMediaLibraryRepository {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
   ) {}
 
-  private async applyIf(input: UpdateCommandInput): Promise<boolean> {
-    try {
-      await this.doc.send(new UpdateCommand(input));
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+  private applyIf(input: UpdateCommandInput): Promise<boolean> {
+    return applyIf(this.doc, input);
   }
 
   /**

@@ -15,7 +15,9 @@ export class S3Storage implements ObjectStorage {
   ) {}
 
   presignGet(key: string, expiresInSeconds: number): Promise<string> {
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+      expiresIn: expiresInSeconds,
+    });
   }
 
   async putStream(key: string, body: Readable, contentType?: string): Promise<{ size: number }> {
@@ -47,7 +49,13 @@ export class S3Storage implements ObjectStorage {
     const { size } = await stat(file);
     const upload = new Upload({
       client: this.s3,
-      params: { Bucket: this.bucket, Key: key, Body: createReadStream(file), ContentType: contentType, ContentLength: size },
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: createReadStream(file),
+        ContentType: contentType,
+        ContentLength: size,
+      },
       queueSize: 4,
       partSize: 8 * 1024 * 1024,
       leavePartsOnError: false,

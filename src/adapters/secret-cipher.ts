@@ -17,14 +17,21 @@ export class KmsSecretCipher implements SecretCipher {
   ) {}
   async encrypt(plaintext: string, context: Record<string, string>): Promise<string> {
     const out = await this.kms.send(
-      new EncryptCommand({ KeyId: this.keyId, Plaintext: Buffer.from(plaintext, 'utf8'), EncryptionContext: context }),
+      new EncryptCommand({
+        KeyId: this.keyId,
+        Plaintext: Buffer.from(plaintext, 'utf8'),
+        EncryptionContext: context,
+      }),
     );
     return `kms:${Buffer.from(out.CiphertextBlob ?? new Uint8Array()).toString('base64')}`;
   }
   async decrypt(ciphertext: string, context: Record<string, string>): Promise<string> {
     if (!ciphertext.startsWith('kms:')) throw new Error('not a KMS ciphertext');
     const out = await this.kms.send(
-      new DecryptCommand({ CiphertextBlob: Buffer.from(ciphertext.slice(4), 'base64'), EncryptionContext: context }),
+      new DecryptCommand({
+        CiphertextBlob: Buffer.from(ciphertext.slice(4), 'base64'),
+        EncryptionContext: context,
+      }),
     );
     return Buffer.from(out.Plaintext ?? new Uint8Array()).toString('utf8');
   }

@@ -7,7 +7,8 @@ import {
   type DynamoDBDocumentClient,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { applyIf } from './dynamo-conditions';
 import { ApiError, ConflictError, ErrCode, PermanentError } from '../domain/errors';
 import { compactValue, jsonBytes } from '../domain/packed-lists';
 import type { Engine, Subtask, SubtaskStatus, Task, TaskStatus } from '../domain/task';
@@ -33,9 +34,6 @@ export const waitingSortKey = (priority: number, createTime: string, taskId: str
 /** The most a subtask's compacted output may take (DynamoDB items hold 400 KB, with the subtask's other fields). */
 export const MAX_OUTPUT_BYTES = 350 * 1024;
 
-const isConditionFailure = (e: unknown) =>
-  e instanceof ConditionalCheckFailedException || (e as Error)?.name === 'ConditionalCheckFailedException';
-
 /** A task with the same internal dedupe key was stored within its window (by `taskId`, when still readable). */
 export class DedupeConflict extends Error {
   constructor(
@@ -53,15 +51,8 @@ export class DynamoTaskStore {
     private readonly table: string,
   ) {}
 
-  /** Applies a conditional update: true when it applied, false when its condition did not hold. */
-  private async applyIf(input: UpdateCommandInput): Promise<boolean> {
-    try {
-      await this.doc.send(new UpdateCommand(input));
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+  private applyIf(input: UpdateCommandInput): Promise<boolean> {
+    return applyIf(this.doc, input);
   }
 
   /** Stores a new WAITING task and its subtasks; refuses a SessionId seen within its window. */

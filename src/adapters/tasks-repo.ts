@@ -37,7 +37,10 @@ function decodeToken(token: string, subAppId: number): Key {
     if (part !== appPartition(subAppId) || typeof key.pk !== 'string') throw new Error('foreign');
     return key;
   } catch {
-    throw new ApiError('InvalidParameterValue.ScrollToken', 'ScrollToken is not a token returned by DescribeTasks.');
+    throw new ApiError(
+      'InvalidParameterValue.ScrollToken',
+      'ScrollToken is not a token returned by DescribeTasks.',
+    );
   }
 }
 
@@ -116,7 +119,12 @@ export class DynamoTasksRepository {
       for (const item of out.Items ?? []) {
         if (tasks.length === q.limit) break;
         tasks.push(toSummary(item));
-        keys.push({ pk: String(item.pk), sk: String(item.sk), [pkName]: String(item[pkName]), [skName]: String(item[skName]) });
+        keys.push({
+          pk: String(item.pk),
+          sk: String(item.sk),
+          [pkName]: String(item[pkName]),
+          [skName]: String(item[skName]),
+        });
       }
       start = out.LastEvaluatedKey as Key | undefined;
       more = Boolean(start);
@@ -142,7 +150,9 @@ export class DynamoTasksRepository {
     let total = 0;
     let start: Key | undefined;
     do {
-      const out = await this.doc.send(new QueryCommand({ ...base, Select: 'COUNT', ExclusiveStartKey: start }));
+      const out = await this.doc.send(
+        new QueryCommand({ ...base, Select: 'COUNT', ExclusiveStartKey: start }),
+      );
       total += out.Count ?? 0;
       start = out.LastEvaluatedKey as Key | undefined;
     } while (start);

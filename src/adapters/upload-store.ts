@@ -5,6 +5,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from './dynamo-conditions';
 
 /**
  * Upload sessions and one-time signature markers. They live in the tasks table, next to the SessionId
@@ -42,7 +43,6 @@ export interface UploadSession {
 }
 
 const sessionKey = (id: string) => ({ pk: `UPLOAD#${id}`, sk: '#UPLOAD' });
-const isCondition = (e: unknown) => (e as Error)?.name === 'ConditionalCheckFailedException';
 
 export class DynamoUploadStore {
   constructor(
@@ -84,7 +84,7 @@ export class DynamoUploadStore {
       );
       return true;
     } catch (e) {
-      if (isCondition(e)) return false;
+      if (isConditionFailure(e)) return false;
       throw e;
     }
   }
@@ -101,7 +101,7 @@ export class DynamoUploadStore {
       );
       return true;
     } catch (e) {
-      if (isCondition(e)) return false;
+      if (isConditionFailure(e)) return false;
       throw e;
     }
   }
