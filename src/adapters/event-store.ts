@@ -250,7 +250,7 @@ export class DynamoEventStore {
   }
 
   /** Push gave up: the event becomes pullable now, for the retention period from now (nothing is dropped). */
-  async giveUpPush(
+  giveUpPush(
     subAppId: number,
     eventId: string,
     lease: number,
@@ -258,55 +258,54 @@ export class DynamoEventStore {
     error: string,
     now: number,
   ): Promise<boolean> {
-    const out = await this.updateIf({
-      Key: key(subAppId, eventId),
-      UpdateExpression:
-        'SET #st = :pending, pushError = :err, pushAttempts = :n, pushGaveUpAt = :now, visibleAt = :now, pullpk = :pp, pullsk = :ps, expiresAt = :exp REMOVE pushLease, pushpk, pushsk',
-      ConditionExpression: '#st = :pushing AND pushLease = :lease',
-      ExpressionAttributeNames: { '#st': 'state' },
-      ExpressionAttributeValues: {
-        ':pending': 'PENDING',
-        ':pushing': 'PUSHING',
-        ':lease': lease,
-        ':n': attempt,
-        ':err': error.slice(0, 500),
-        ':now': now,
-        ':pp': `APP#${subAppId}`,
-        ':ps': pullSortKey(now, eventId),
-        ':exp': Math.floor(now / 1000) + EVENT_RETENTION_SECONDS,
-      },
-      ReturnValues: 'NONE',
+    return this.makePullable(subAppId, eventId, error, now, {
+      set: ', pushAttempts = :n',
+      condition: 'pushLease = :lease',
+      values: { ':lease': lease, ':n': attempt },
     });
-    return out !== undefined;
   }
 
   /**
    * The sweeper's give-up of an event stuck `PUSHING` (its messages lost or dead-lettered): pullable from now,
    * only while no attempt holds a live lease and the push has not moved on since the sweeper looked.
    */
-  async forceGiveUpPush(
+  forceGiveUpPush(
     subAppId: number,
     eventId: string,
     seenPushNext: number,
     error: string,
     now: number,
   ): Promise<boolean> {
+    return this.makePullable(subAppId, eventId, error, now, {
+      set: '',
+      condition:
+        '(attribute_not_exists(pushNext) OR pushNext = :n) AND (attribute_not_exists(pushLease) OR pushLease < :now)',
+      values: { ':n': seenPushNext },
+    });
+  }
+
+  /** A `PUSHING` event (under the caller's extra condition) becomes `PENDING` and pullable from `now`. */
+  private async makePullable(
+    subAppId: number,
+    eventId: string,
+    error: string,
+    now: number,
+    extra: { set: string; condition: string; values: Record<string, unknown> },
+  ): Promise<boolean> {
     const out = await this.updateIf({
       Key: key(subAppId, eventId),
-      UpdateExpression:
-        'SET #st = :pending, pushError = :err, pushGaveUpAt = :now, visibleAt = :now, pullpk = :pp, pullsk = :ps, expiresAt = :exp REMOVE pushLease, pushpk, pushsk',
-      ConditionExpression:
-        '#st = :pushing AND (attribute_not_exists(pushNext) OR pushNext = :n) AND (attribute_not_exists(pushLease) OR pushLease < :now)',
+      UpdateExpression: `SET #st = :pending, pushError = :err${extra.set}, pushGaveUpAt = :now, visibleAt = :now, pullpk = :pp, pullsk = :ps, expiresAt = :exp REMOVE pushLease, pushpk, pushsk`,
+      ConditionExpression: `#st = :pushing AND ${extra.condition}`,
       ExpressionAttributeNames: { '#st': 'state' },
       ExpressionAttributeValues: {
         ':pending': 'PENDING',
         ':pushing': 'PUSHING',
-        ':n': seenPushNext,
         ':err': error.slice(0, 500),
         ':now': now,
         ':pp': `APP#${subAppId}`,
         ':ps': pullSortKey(now, eventId),
         ':exp': Math.floor(now / 1000) + EVENT_RETENTION_SECONDS,
+        ...extra.values,
       },
       ReturnValues: 'NONE',
     });
