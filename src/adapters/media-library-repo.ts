@@ -3,10 +3,10 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
   type DynamoDBDocumentClient,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { queryAll, queryPages } from './dynamo-query';
 import { applyIf, isConditionFailure } from './dynamo-conditions';
 import type { Media } from '../domain/media';
 import type { SubtaskKind } from '../domain/task';
@@ -244,27 +244,22 @@ export class DynamoMediaLibraryRepository {
       cond += ' AND #c < :to';
       values[':to'] = q.before;
     }
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: MEDIA_BY_APP_INDEX,
-          KeyConditionExpression: cond,
-          FilterExpression: 'attribute_not_exists(#d)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ScanIndexForward: q.order === 'Asc',
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) {
+    const pages = queryPages(this.doc, {
+      TableName: this.table,
+      IndexName: MEDIA_BY_APP_INDEX,
+      KeyConditionExpression: cond,
+      FilterExpression: 'attribute_not_exists(#d)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: q.order === 'Asc',
+    });
+    for await (const page of pages) {
+      for (const item of page) {
         if (q.before && String(item.createTime) >= q.before) continue; // BETWEEN is inclusive
         const { pk: _pk, storagePath: _path, ...media } = item;
-        if (!visit(media as Media)) return;
+        if (!visit(media as unknown as Media)) return;
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
   }
 }
 
@@ -279,31 +274,21 @@ export class DynamoFileTasks {
   ) {}
 
   async unfinished(fileId: string, subAppId: number): Promise<string[]> {
-    const ids: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: TASKS_BY_FILE_INDEX,
-          KeyConditionExpression: 'fileId = :f',
-          // Task items only (`sk` #TASK): other items of the table that carry a fileId are not tasks.
-          FilterExpression: 'sk = :task AND subAppId = :a AND #s IN (:w, :p)',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: {
-            ':f': fileId,
-            ':task': '#TASK',
-            ':a': subAppId,
-            ':w': 'WAITING',
-            ':p': 'PROCESSING',
-          },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? [])
-        ids.push(String(item.taskId ?? String(item.pk).replace(/^TASK#/, '')));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return ids;
+    const items = await queryAll(this.doc, {
+      TableName: this.table,
+      IndexName: TASKS_BY_FILE_INDEX,
+      KeyConditionExpression: 'fileId = :f',
+      // Task items only (`sk` #TASK): other items of the table that carry a fileId are not tasks.
+      FilterExpression: 'sk = :task AND subAppId = :a AND #s IN (:w, :p)',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: {
+        ':f': fileId,
+        ':task': '#TASK',
+        ':a': subAppId,
+        ':w': 'WAITING',
+        ':p': 'PROCESSING',
+      },
+    });
+    return items.map((item) => String(item.taskId ?? String(item.pk).replace(/^TASK#/, '')));
   }
 }

@@ -7,6 +7,7 @@ import {
   type DynamoDBDocumentClient,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from './dynamo-query';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { applyIf } from './dynamo-conditions';
 import { ApiError, ConflictError, ErrCode, PermanentError } from '../domain/errors';
@@ -193,21 +194,12 @@ export class DynamoTaskStore {
   }
 
   async get(taskId: string): Promise<{ task: Task; subtasks: Subtask[] } | undefined> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `TASK#${taskId}` },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = await queryAll(this.doc, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `TASK#${taskId}` },
+      ConsistentRead: true,
+    });
     const head = items.find((i) => i.sk === '#TASK');
     if (!head) return undefined;
     const subtasks = items
