@@ -148,15 +148,7 @@ export class DynamoTemplatesRepository {
         await this.doc.send(
           new TransactWriteCommand({
             TransactItems: [
-              {
-                Update: {
-                  TableName: this.table,
-                  Key: { pk: pk(subAppId), sk: countSk(kind) },
-                  UpdateExpression: 'ADD live :one',
-                  ConditionExpression: 'attribute_not_exists(live) OR live < :limit',
-                  ExpressionAttributeValues: { ':one': 1, ':limit': limit },
-                },
-              },
+              this.countUp(subAppId, kind, limit),
               {
                 Put: {
                   TableName: this.table,
@@ -223,14 +215,7 @@ export class DynamoTemplatesRepository {
                   ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usedBy)',
                 },
               },
-              {
-                Update: {
-                  TableName: this.table,
-                  Key: { pk: pk(subAppId), sk: countSk(kind) },
-                  UpdateExpression: 'ADD live :minus',
-                  ExpressionAttributeValues: { ':minus': -1 },
-                },
-              },
+              this.countDown(subAppId, kind),
             ],
           }),
         );
@@ -280,15 +265,7 @@ export class DynamoTemplatesRepository {
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
-              {
-                Update: {
-                  TableName: this.table,
-                  Key: { pk: pk(subAppId), sk: countSk('PROC') },
-                  UpdateExpression: 'ADD live :one',
-                  ConditionExpression: 'attribute_not_exists(live) OR live < :limit',
-                  ExpressionAttributeValues: { ':one': 1, ':limit': PROCEDURE_LIMIT },
-                },
-              },
+              this.countUp(subAppId, 'PROC', PROCEDURE_LIMIT),
               ...refs.map((r) => this.markRef(subAppId, r, rec.name, 'ADD')),
             ],
           }),
@@ -361,14 +338,7 @@ export class DynamoTemplatesRepository {
                   ExpressionAttributeValues: { ':v': existing.version },
                 },
               },
-              {
-                Update: {
-                  TableName: this.table,
-                  Key: { pk: pk(subAppId), sk: countSk('PROC') },
-                  UpdateExpression: 'ADD live :minus',
-                  ExpressionAttributeValues: { ':minus': -1 },
-                },
-              },
+              this.countDown(subAppId, 'PROC'),
               ...existing.refs.map((r) => this.markRef(subAppId, r, name, 'DELETE')),
             ],
           }),
@@ -395,6 +365,31 @@ export class DynamoTemplatesRepository {
         UpdateExpression: `${op} usedBy :n`,
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':n': new Set([name]) },
+      },
+    };
+  }
+
+  /** Takes one of an app's `limit` places of a kind (transaction item; fails its condition when full). */
+  private countUp(subAppId: number, counter: TemplateKind | 'PROC', limit: number) {
+    return {
+      Update: {
+        TableName: this.table,
+        Key: { pk: pk(subAppId), sk: countSk(counter) },
+        UpdateExpression: 'ADD live :one',
+        ConditionExpression: 'attribute_not_exists(live) OR live < :limit',
+        ExpressionAttributeValues: { ':one': 1, ':limit': limit },
+      },
+    };
+  }
+
+  /** Gives one place of a kind back (transaction item). */
+  private countDown(subAppId: number, counter: TemplateKind | 'PROC') {
+    return {
+      Update: {
+        TableName: this.table,
+        Key: { pk: pk(subAppId), sk: countSk(counter) },
+        UpdateExpression: 'ADD live :minus',
+        ExpressionAttributeValues: { ':minus': -1 },
       },
     };
   }
