@@ -21,12 +21,12 @@ import {
 import {
   apiError,
   download as downloadTo,
-  ffmpeg,
   localDoc,
   probe,
+  testClip,
   vodClient,
-  waitFinish as finished,
   type VodClient as Client,
+  waitFinish as finished,
 } from '../helpers/sdk';
 
 let sys: RunningSystem | undefined;
@@ -51,28 +51,13 @@ const waitFinish = (taskId: string) => finished(client, taskId, 180_000);
 
 beforeAll(async () => {
   mediaDir = mkdtempSync(path.join(tmpdir(), 'openvod-library-media-'));
-  await ffmpeg([
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=320x180:rate=25',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000',
-    '-t',
-    '3',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-shortest',
-    path.join(mediaDir, 'library-clip.mp4'),
-  ]);
+  await testClip(path.join(mediaDir, 'library-clip.mp4'), {
+    size: '320x180',
+    rate: 25,
+    seconds: 3,
+    toneHz: 440,
+    ultrafast: true,
+  });
   mediaServer = http.createServer((req, res) => {
     try {
       const file = path.join(mediaDir, path.basename(decodeURIComponent((req.url ?? '/').slice(1))));

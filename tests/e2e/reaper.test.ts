@@ -16,7 +16,7 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { shutdownSystem, startInFreshDir, type RunningSystem } from '../helpers/local-system';
-import { ffmpeg, localDoc, results, until, vodClient, waitFinish, type VodClient } from '../helpers/sdk';
+import { localDoc, results, testClip, until, vodClient, type VodClient, waitFinish } from '../helpers/sdk';
 
 let sys: RunningSystem | undefined;
 let dataDir: string;
@@ -37,10 +37,7 @@ const ENV = [
 
 beforeAll(async () => {
   mediaDir = mkdtempSync(path.join(tmpdir(), 'openvod-reaper-media-'));
-  await ffmpeg([
-    '-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=15', '-t', '1',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path.join(mediaDir, 'tiny.mp4'),
-  ]); // prettier-ignore
+  await testClip(path.join(mediaDir, 'tiny.mp4'), { size: '160x90', rate: 15, seconds: 1, ultrafast: true });
   mediaServer = http.createServer((req, res) => {
     const name = decodeURIComponent((req.url ?? '/').slice(1));
     if (name === 'hang') {

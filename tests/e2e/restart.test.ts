@@ -14,7 +14,7 @@ import {
   stopSystem,
   type RunningSystem,
 } from '../helpers/local-system';
-import { ffmpeg, vodClient, waitFinish } from '../helpers/sdk';
+import { testClip, vodClient, waitFinish } from '../helpers/sdk';
 
 let sys: RunningSystem | undefined;
 let dataDir: string;
@@ -31,21 +31,7 @@ afterAll(async () => {
 test('a flow interrupted by a stop finishes after the restart; a waiting task starts', async () => {
   mediaDir = mkdtempSync(path.join(tmpdir(), 'openvod-restart-media-'));
   const input = path.join(mediaDir, 'long.mp4');
-  await ffmpeg([
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=1280x720:rate=30',
-    '-t',
-    '20',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    input,
-  ]);
+  await testClip(input, { size: '1280x720', rate: 30, seconds: 20, ultrafast: true });
   server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-length': statSync(input).size });
     createReadStream(input).pipe(res);

@@ -32,8 +32,9 @@ import {
   localDoc,
   probe,
   results,
-  vodClient,
   type TaskDetail as Detail,
+  testClip,
+  vodClient,
   type VodClient as Client,
 } from '../helpers/sdk';
 
@@ -78,26 +79,7 @@ beforeAll(async () => {
   mediaDir = mkdtempSync(path.join(tmpdir(), 'openvod-media-'));
   // Test media: the real clip plus generated patterns.
   copyFileSync(REAL, path.join(mediaDir, 'real.mp4'));
-  await ffmpeg([
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=320x180:rate=30',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000',
-    '-t',
-    '4',
-    '-c:v',
-    'libx264',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-shortest',
-    path.join(mediaDir, 'short.mp4'),
-  ]);
+  await testClip(path.join(mediaDir, 'short.mp4'), { size: '320x180', rate: 30, seconds: 4, toneHz: 440 });
   await ffmpeg([
     '-f',
     'lavfi',
@@ -109,28 +91,13 @@ beforeAll(async () => {
     'aac',
     path.join(mediaDir, 'audio.m4a'),
   ]);
-  await ffmpeg([
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=1280x720:rate=30',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=220:sample_rate=48000',
-    '-t',
-    '15',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-shortest',
-    path.join(mediaDir, 'long720.mp4'),
-  ]);
+  await testClip(path.join(mediaDir, 'long720.mp4'), {
+    size: '1280x720',
+    rate: 30,
+    seconds: 15,
+    toneHz: 220,
+    ultrafast: true,
+  });
   writeFileSync(path.join(mediaDir, 'notes.txt'), 'this is not a video\n'.repeat(100));
   const real = readFileSync(REAL);
   writeFileSync(path.join(mediaDir, 'truncated.mp4'), real.subarray(0, Math.floor(real.length * 0.3)));

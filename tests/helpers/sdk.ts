@@ -92,6 +92,24 @@ export async function ffmpeg(args: string[]): Promise<void> {
   await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
 }
 
+/** A generated test clip: H.264 test pattern, with a sine tone in AAC when `toneHz` is given. */
+export async function testClip(
+  file: string,
+  o: { size: string; rate: number; seconds: number; toneHz?: number; ultrafast?: boolean },
+): Promise<string> {
+  const tone = o.toneHz !== undefined;
+  await ffmpeg([
+    ...['-f', 'lavfi', '-i', `testsrc2=size=${o.size}:rate=${o.rate}`],
+    ...(tone ? ['-f', 'lavfi', '-i', `sine=frequency=${o.toneHz}:sample_rate=48000`] : []),
+    ...['-t', String(o.seconds), '-c:v', 'libx264'],
+    ...(o.ultrafast ? ['-preset', 'ultrafast'] : []),
+    ...['-pix_fmt', 'yuv420p'],
+    ...(tone ? ['-c:a', 'aac', '-shortest'] : []),
+    file,
+  ]);
+  return file;
+}
+
 export interface Probe {
   format: { format_name: string; duration?: string; bit_rate?: string };
   streams: Array<{
