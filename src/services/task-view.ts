@@ -70,22 +70,14 @@ export async function describeTaskDetail(
     throw new ApiError('InvalidParameterValue.TaskId', `TaskId ${taskId} does not exist in this app.`);
   }
   const { task, subtasks } = found;
-  if (task.taskType === 'PullUpload') {
-    return {
-      TaskType: task.taskType,
-      Status: task.status,
-      CreateTime: task.createTime,
-      BeginProcessTime: task.beginProcessTime ?? '',
-      FinishTime: task.finishTime ?? '',
-      PullUploadTask: await pullUploadTaskView(deps.media, task),
-    };
-  }
   return {
     TaskType: task.taskType,
     Status: task.status,
     CreateTime: task.createTime,
     BeginProcessTime: task.beginProcessTime ?? '',
     FinishTime: task.finishTime ?? '',
-    ProcedureTask: await procedureTask(task, subtasks, deps.media),
+    ...(task.taskType === 'PullUpload'
+      ? { PullUploadTask: await pullUploadTaskView(deps.media, task) }
+      : { ProcedureTask: await procedureTask(task, subtasks, deps.media) }),
   };
 }
